@@ -1,0 +1,114 @@
+"""Proof of learning: TT and a behaviour-cloning baseline trained on the same data, evaluated the same way.
+
+For each dataset: train TT with `tt_nbdev.training.train` (or reuse a finished run with --tt-run), train
+an MLP behaviour-cloning policy with about as many parameters as TT (MSE on the dataset's actions),
+evaluate both over the same env seeds, and print mean ± std return and normalized score next to the
+dataset's own mean return.
+
+    python benchmarks/quality.py                                   # the embedded Pendulum dataset
+    python benchmarks/quality.py --dataset tt/hopper/medium-v0 --tt-steps 4000 --episodes 10
+"""
+import argparse, json, time
+from pathlib import Path
+import numpy as np
+import torch
+import torch.nn as nn
+from tt_nbdev.collect import DEFAULT_DATASET_ID
+from tt_nbdev.dataset import load_minari_dataset
+from tt_nbdev.env_utils import flatten, unflatten, flat_dim, make_vector_env
+from tt_nbdev.model import load_checkpoint
+from tt_nbdev.planning import evaluate, normalized_score
+from tt_nbdev.training import TrainConfig, train, preset_for
+
+
+def bc_data(ds):
+    "All (observation, action) pairs of a Minari dataset, flattened, float32."
+    obs, act = [], []
+    for ep in ds.iterate_episodes():
+        obs.append(flatten(ds.observation_space, ep.observations, batched=True)[:len(ep.rewards)])
+        act.append(flatten(ds.action_space, ep.actions, batched=True))
+    return torch.from_numpy(np.concatenate(obs)), torch.from_numpy(np.concatenate(act))
+
+
+def train_bc(ds, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
+    "An MLP of ~`n_params` parameters regressing actions on observations."
+    torch.manual_seed(seed)
+    X, Y = bc_data(ds)
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    O, A = X.shape[1], Y.shape[1]
+    width = int((-(O + A + 4) + np.sqrt((O + A + 4) ** 2 + 8 * n_params)) / 4)   # 3 hidden layers: ~2*w^2 + (O+A)*w
+    net = nn.Sequential(nn.Linear(O, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                        nn.Linear(width, width), nn.ReLU(), nn.Linear(width, A))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        i = torch.randint(0, len(X), (batch_size,), generator=g)
+        loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    net.eval()
+    return lambda o: net((torch.as_tensor(o, dtype=torch.float32) - mu) / sd).detach().numpy(), sum(p.numel() for p in net.parameters())
+
+
+def eval_policy(policy, ds, n_episodes: int, seed: int):
+    "Returns of a deterministic policy over `n_episodes` episodes with the evaluation seeds TT uses."
+    venv = make_vector_env(ds, n_episodes)
+    obs, _ = venv.reset(seed=seed)
+    ret, active = np.zeros(n_episodes), np.ones(n_episodes, bool)
+    low, high = venv.single_action_space.low, venv.single_action_space.high
+    while active.any():
+        a = np.clip(policy(flatten(venv.single_observation_space, obs, batched=True)), low, high)
+        obs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, a, batched=True))
+        ret += r * active; active &= ~(te | tr)
+    venv.close()
+    return ret
+
+
+def fmt(x): return f"{np.mean(x):.1f} ± {np.std(x):.1f}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
+    p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
+    p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
+    p.add_argument('--bc-steps', type=int, default=5000)
+    p.add_argument('--episodes', type=int, default=10)
+    p.add_argument('--plan', default=None, help='planner preset (None: the one named after the env)')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', default=None)
+    a = p.parse_args()
+    ds = load_minari_dataset(a.dataset)
+    t0 = time.time()
+    if a.tt_run is None:
+        cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,
+                          run_dir=f"runs/quality-{a.dataset.replace('/', '-')}", progress=False)
+        if a.tt_steps: cfg.max_steps = a.tt_steps
+        a.tt_run = cfg.run_dir
+        train(cfg)
+    t_train = time.time() - t0
+    model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
+    n_params = sum(p.numel() for p in model.parameters())
+    tt = evaluate(model, disc, ds, a.episodes, plan=a.plan or preset_for(a.dataset), seed=a.seed + 10_000)
+    policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
+    bc = eval_policy(policy, ds, a.episodes, a.seed + 10_000)
+    data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
+    env_id = tt['env_id']
+    rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]
+    res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
+           'tt_run': a.tt_run, 'tt_train_seconds': t_train, 'tt_seconds_per_step': tt['seconds_per_step'], 'plan': tt['plan']}
+    print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
+    print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
+    for name, r in rows:
+        s, src = normalized_score(r, env_id, ds)
+        print(f"{name:<26} {fmt(r):>18} {fmt(s) if s is not None else '-':>18}")
+        res[name] = {'return_mean': float(np.mean(r)), 'return_std': float(np.std(r)),
+                     'score_mean': None if s is None else float(np.mean(s)), 'score_std': None if s is None else float(np.std(s))}
+        res['score_source'] = src
+    print(f"(scores: {res['score_source']})")
+    out = Path(a.out or Path(__file__).parent / 'results' / f"quality-{a.dataset.replace('/', '-')}.json")
+    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=2) + '\n')
+    print(f"wrote {out}")
+
+
+if __name__ == '__main__':
+    main()

@@ -6,8 +6,8 @@ planner (1 env), with their ratio. On CUDA it also reports env-steps/s with 64 e
 
     python benchmarks/planning.py [--device cuda] [--repeats 5] [--reference-repeats 1]
 """
-import argparse, json, platform, time
-from pathlib import Path
+import argparse, platform, time
+from common import save_results
 import numpy as np
 import torch
 from tt_nbdev.model import TTConfig, TrajectoryTransformer
@@ -28,7 +28,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--repeats', type=int, default=5)
     p.add_argument('--reference-repeats', type=int, default=1)
-    p.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'planning.json'))
+    p.add_argument('--out', default=None, help='JSON output (default: benchmarks/results/planning.json)')
     a = p.parse_args()
     dev = torch.device(a.device)
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
@@ -58,9 +58,7 @@ def main():
     print(f"{'planner':<{w}}  {'ms/plan':>9}  {'env-steps/s':>11}")
     for r in rows: print(f"{r[0]:<{w}}  {r[1]:>9}  {r[2]:>11}")
     print(f"speed-up over the reference (1 env): {res['speedup_1env']:.1f}x")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2) + '\n')
-    print(f"wrote {a.out}")
+    save_results(res, a.out, 'planning')
 
 
 if __name__ == '__main__':

@@ -8,13 +8,14 @@ dataset's own mean return.
     python benchmarks/quality.py                                   # the embedded Pendulum dataset
     python benchmarks/quality.py --dataset tt/hopper/medium-v0 --tt-steps 4000 --episodes 10
 """
-import argparse, json, time
+import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+from common import save_results
 from tt_nbdev.collect import DEFAULT_DATASET_ID
-from tt_nbdev.dataset import load_minari_dataset
+from tt_nbdev.dataset import load_minari_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, unflatten, flat_dim, make_vector_env
 from tt_nbdev.model import load_checkpoint
 from tt_nbdev.planning import evaluate, normalized_score
@@ -22,12 +23,10 @@ from tt_nbdev.training import TrainConfig, train, preset_for
 
 
 def bc_data(ds):
-    "All (observation, action) pairs of a Minari dataset, flattened, float32."
-    obs, act = [], []
-    for ep in ds.iterate_episodes():
-        obs.append(flatten(ds.observation_space, ep.observations, batched=True)[:len(ep.rewards)])
-        act.append(flatten(ds.action_space, ep.actions, batched=True))
-    return torch.from_numpy(np.concatenate(obs)), torch.from_numpy(np.concatenate(act))
+    "All (observation, action) pairs of a Minari dataset, as the rows TT trains on."
+    O, A = flat_dim(ds.observation_space), flat_dim(ds.action_space)
+    rows = np.concatenate([episode_arrays(ep, ds.observation_space, ds.action_space) for ep in ds.iterate_episodes()])
+    return torch.from_numpy(rows[:, :O]), torch.from_numpy(rows[:, O:O + A])
 
 
 def train_bc(ds, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
@@ -105,9 +104,7 @@ def main():
                      'score_mean': None if s is None else float(np.mean(s)), 'score_std': None if s is None else float(np.std(s))}
         res['score_source'] = src
     print(f"(scores: {res['score_source']})")
-    out = Path(a.out or Path(__file__).parent / 'results' / f"quality-{a.dataset.replace('/', '-')}.json")
-    out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=2) + '\n')
-    print(f"wrote {out}")
+    save_results(res, a.out, f"quality-{a.dataset.replace('/', '-')}")
 
 
 if __name__ == '__main__':

@@ -5,8 +5,8 @@ quantile bins (the slower strategy: it sorts every dimension).
 
     python benchmarks/tokenization.py [--transitions 1000000]
 """
-import argparse, json, time
-from pathlib import Path
+import argparse, time
+from common import save_results
 import numpy as np
 from tt_nbdev.discretizer import Discretizer
 from tt_nbdev.dataset import TrajectoryDataset, future_values
@@ -16,7 +16,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--transitions', type=int, default=1_000_000)
     p.add_argument('--episode-length', type=int, default=1000)
-    p.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'tokenization.json'))
+    p.add_argument('--out', default=None, help='JSON output (default: benchmarks/results/tokenization.json)')
     a = p.parse_args()
     rng = np.random.default_rng(0)
     n_eps = a.transitions // a.episode_length
@@ -37,9 +37,7 @@ def main():
                total_s=t_values + t_fit + t_tok, batch256_ms=1000 * t_batch)
     print(f"{res['transitions']:,} transitions (T=25): values {t_values:.2f}s, quantile fit {t_fit:.2f}s, "
           f"tokenize + windows {t_tok:.2f}s, total {res['total_s']:.2f}s; a batch of 256 windows {res['batch256_ms']:.1f} ms")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2) + '\n')
-    print(f"wrote {a.out}")
+    save_results(res, a.out, 'tokenization')
 
 
 if __name__ == '__main__':

@@ -5,8 +5,8 @@ depend on the data). Batch 64 on CPU; batch 256 with bf16 autocast on CUDA. Repo
 
     python benchmarks/training.py [--device cuda] [--batch-size 256] [--steps 10]
 """
-import argparse, json, resource, time
-from pathlib import Path
+import argparse, resource, time
+from common import save_results
 import torch
 from tt_nbdev.model import TTConfig, TrajectoryTransformer, configure_optimizer
 
@@ -16,7 +16,7 @@ def main():
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--batch-size', type=int, default=None)
     p.add_argument('--steps', type=int, default=10)
-    p.add_argument('--out', default=str(Path(__file__).parent / 'results' / 'training.json'))
+    p.add_argument('--out', default=None, help='JSON output (default: benchmarks/results/training.json)')
     a = p.parse_args()
     dev = torch.device(a.device)
     cuda = dev.type == 'cuda'
@@ -50,9 +50,7 @@ def main():
     print(f"training, halfcheetah config ({res['params']/1e6:.2f}M params), batch {bs} on {dev}"
           f"{' bf16' if cuda else ''}: {1000*dt:.0f} ms/step, {res['tokens_per_s']:,.0f} tokens/s, "
           f"peak memory {peak:.0f} MiB ({res['peak_memory_kind']})")
-    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(a.out).write_text(json.dumps(res, indent=2) + '\n')
-    print(f"wrote {a.out}")
+    save_results(res, a.out, 'training')
 
 
 if __name__ == '__main__':

@@ -12,12 +12,12 @@ import gymnasium as gym
 from .config import arg, dataclass_parser
 from .dataset import load_minari_dataset
 from .model import load_checkpoint
-from .planning import PRESETS, evaluate, format_metrics
+from .planning import PRESETS, evaluate, format_metrics, check_video_path
 from .training import TrainConfig, train, resolve_device, preset_for
 
 # %% auto #0
-__all__ = ['fail', 'user_errors', 'parse_args', 'is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'resolve_env',
-           'check_video_path', 'plan', 'plan_main', 'main']
+__all__ = ['fail', 'user_errors', 'parse_args', 'is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'resolve_env', 'plan',
+           'plan_main', 'main']
 
 # %% ../nbs/09_cli.ipynb #4370e962
 def fail(message: str, code: int = 2):
@@ -89,14 +89,6 @@ def resolve_env(name: str, download: bool = False):
     try: return load_minari_dataset(name, download)
     except FileNotFoundError as e:
         raise ValueError(f"{name!r} is not a registered Gymnasium env id, and as a Minari dataset id: {e}") from None
-
-def check_video_path(path: str | None):
-    "Fail before planning, not after, on a video the run could not write."
-    if path is None: return
-    if not path.endswith(('.mp4', '.gif')): raise ValueError(f"--video {path!r} must end in .mp4 or .gif")
-    if path.endswith('.mp4'):
-        try: import imageio_ffmpeg  # noqa: F401
-        except ImportError: raise ValueError("--video *.mp4 needs `pip install imageio-ffmpeg`; or ask for a .gif") from None
 
 def plan(args: PlanArgs) -> dict:
     "Plan `args.episodes` episodes with a checkpoint; returns the metrics with the paths written."

@@ -15,8 +15,8 @@ from .env_utils import flat_dim
 
 # %% auto #0
 __all__ = ['TTConfig', 'attention_mask', 'KVCache', 'shared_prefix_attention', 'SelfAttention', 'Block', 'EinLinear',
-           'TrajectoryTransformer', 'configure_optimizer', 'lr_multiplier', 'save_checkpoint', 'check_spaces',
-           'load_checkpoint']
+           'TrajectoryTransformer', 'decode_one', 'configure_optimizer', 'lr_multiplier', 'save_checkpoint',
+           'check_spaces', 'load_checkpoint']
 
 # %% ../nbs/03_model.ipynb #b47375ab
 @dataclass
@@ -64,20 +64,23 @@ class KVCache:
     @property
     def capacity(self) -> int: return self.prefix_len + self.k.shape[3]
 
-    def expand_shared(self, n: int) -> KVCache:
-        "The filled positions become a prefix shared by `n` new rows per current row, each with an empty own buffer."
+    def expand_shared(self, n: int, own_capacity: int | None = None) -> KVCache:
+        "The filled positions become a prefix shared by `n` new rows per current row, each with an empty own buffer (default: the rest of the capacity)."
         if self.shared is not None: raise ValueError("this cache already has a shared prefix")
         nl, B, nh, cap, hs = self.k.shape
-        own = (nl, B * n, nh, cap - self.length, hs)
+        own = (nl, B * n, nh, own_capacity or cap - self.length, hs)
         shared = (self.k[:, :, :, :self.length], self.v[:, :, :, :self.length])
         return KVCache(self.k.new_empty(own), self.v.new_empty(own), self.length, shared)
 
-    def index_select(self, idx: torch.Tensor) -> KVCache:
-        "The rows `idx` (repeats allowed); with a shared prefix, `idx` must keep rows grouped by env."
+    def index_select(self, idx: torch.Tensor, out: KVCache | None = None) -> KVCache:
+        "The rows `idx` (repeats allowed), written into `out`'s buffers when given; with a shared prefix, `idx` must keep rows grouped by env."
         n = self.length - self.prefix_len
-        k, v = self.k.new_empty(self.k.shape[:1] + (len(idx),) + self.k.shape[2:]), self.v.new_empty(self.v.shape[:1] + (len(idx),) + self.v.shape[2:])
-        k[:, :, :, :n] = self.k[:, :, :, :n].index_select(1, idx)
-        v[:, :, :, :n] = self.v[:, :, :, :n].index_select(1, idx)
+        shape = self.k.shape[:1] + (len(idx),) + self.k.shape[2:]
+        if out is None: k, v = self.k.new_empty(shape), self.v.new_empty(shape)
+        elif out.k.shape != shape or out.k is self.k: raise ValueError(f"out buffers {tuple(out.k.shape)} can't take rows {shape} of another cache")
+        else: k, v = out.k, out.v
+        torch.index_select(self.k[:, :, :, :n], 1, idx, out=k[:, :, :, :n])          # straight into the strided slice
+        torch.index_select(self.v[:, :, :, :n], 1, idx, out=v[:, :, :, :n])
         return KVCache(k, v, self.length, self.shared)
 
     def repeat_interleave(self, n: int) -> KVCache:
@@ -204,6 +207,41 @@ class TrajectoryTransformer(nn.Module):
         w = self.type_weights[(torch.arange(start, start + L, device=logits.device) + 1) % self.config.transition_dim]
         m = torch.ones_like(ce) if loss_mask is None else loss_mask.to(ce.dtype)
         return (ce * w * m).sum() / m.sum().clamp(min=1)
+
+# %% ../nbs/03_model.ipynb #164224d0
+def decode_one(model: TrajectoryTransformer, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
+    "Logits `(R, N)` after feeding one token per row, `tok` `(R,)`, at position `cache.length` (eval mode only)."
+    if model.training: raise ValueError("decode_one runs the model in eval mode (no dropout): call model.eval()")
+    c = model.config
+    R, C, nh, T = tok.shape[0], c.n_embd, c.n_head, c.transition_dim
+    hs, start, P = C // nh, cache.length, cache.prefix_len
+    if start + 1 > min(c.block_size, cache.capacity):
+        raise ValueError(f"position {start} exceeds the {'block' if cache.capacity >= c.block_size else 'cache'} size {min(c.block_size, cache.capacity)}")
+    p = start - P                                                                  # slot in the own buffer
+    bias = torch.zeros(start + 1, device=tok.device, dtype=cache.k.dtype)
+    bias = bias.masked_fill(~model.mask[start, :start + 1], float('-inf'))         # the value mask, added to scores
+    x = model.tok_emb(tok + (start % T) * c.n_bins) + model.pos_emb[0, start]      # (R, C)
+    if cache.shared is not None: E = cache.shared[0].shape[1]; G = R // E          # rows grouped by env
+    for i, b in enumerate(model.blocks):
+        a, m = b.attn, b.mlp
+        qkv = F.linear(F.layer_norm(x, (C,), b.ln1.weight, b.ln1.bias, b.ln1.eps), a.qkv.weight, a.qkv.bias).view(R, 3, nh, hs)
+        cache.k[i, :, :, p] = qkv[:, 1]; cache.v[i, :, :, p] = qkv[:, 2]
+        q = qkv[:, 0, :, None] * hs ** -0.5                                        # (R, nh, 1, hs)
+        k, v = cache.k[i, :, :, :p + 1], cache.v[i, :, :, :p + 1]                   # (R, nh, p+1, hs)
+        s = q @ k.transpose(-1, -2)                                                # (R, nh, 1, p+1)
+        if P:
+            sk, sv = cache.shared[0][i], cache.shared[1][i]                         # (E, nh, P, hs)
+            s_sh = q.view(E, G, nh, hs).transpose(1, 2) @ sk.transpose(-1, -2)      # (E, nh, G, P)
+            s = torch.cat([s_sh.transpose(1, 2).reshape(R, nh, 1, P), s], -1)
+        w = (s + bias).softmax(-1)
+        y = w[..., P:] @ v                                                         # (R, nh, 1, hs)
+        if P: y = y + (w[..., :P].reshape(E, G, nh, P).transpose(1, 2) @ sv).transpose(1, 2).reshape(R, nh, 1, hs)
+        x = x + F.linear(y.view(R, C), a.proj.weight, a.proj.bias)
+        h = F.layer_norm(x, (C,), b.ln2.weight, b.ln2.bias, b.ln2.eps)
+        x = x + F.linear(F.gelu(F.linear(h, m[0].weight, m[0].bias)), m[2].weight, m[2].bias)
+    cache.length = start + 1
+    x = F.layer_norm(x, (C,), model.ln_f.weight, model.ln_f.bias, model.ln_f.eps)
+    return x @ model.head.weight[start % T]
 
 # %% ../nbs/03_model.ipynb #21ec1ad8
 def configure_optimizer(model: nn.Module, lr: float = 6e-4, betas=(0.9, 0.95), weight_decay: float = 0.1) -> torch.optim.AdamW:

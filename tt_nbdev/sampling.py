@@ -30,9 +30,9 @@ def filter_cdf(logits: torch.Tensor, threshold: float) -> torch.Tensor:
 def sample_from_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
                        cdf: float | None = None, greedy: bool = False, generator: torch.Generator | None = None):
     "Sample a token per row of `logits` `(B, N)`: `(tokens (B,), probs (B, N))`, probs taken after temperature, before filtering."
-    logits = logits / temperature
+    if temperature != 1: logits = logits / temperature
     probs = logits.softmax(-1)
-    if greedy: return logits.argmax(-1), probs
+    if greedy or top_k == 1: return logits.argmax(-1), probs    # top-1 of any filtered set is the argmax
     if cdf is not None: logits = filter_cdf(logits, cdf)
     if top_k is not None: logits = filter_top_k(logits, top_k)
     tokens = torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)

@@ -12,7 +12,7 @@ import gymnasium as gym
 from tqdm.auto import tqdm
 from .env_utils import flatten, unflatten, flat_dim, make_vector_env
 from .discretizer import Discretizer
-from .model import TrajectoryTransformer, TTConfig, KVCache, check_spaces
+from .model import TrajectoryTransformer, TTConfig, KVCache, check_spaces, decode_one
 from .sampling import sample_from_logits
 
 # %% auto #0
@@ -76,7 +76,7 @@ class _Decoder:
         self.model, self.max_block, self.T = model, max_block, model.config.transition_dim
         self.prefix = prefix                       # (E, L0): the real tokens every row of an env starts with
         self.dtype = next(model.parameters()).dtype
-        self.cache, self.crop, self.fed = None, 0, 0
+        self.cache, self.crop, self.fed, self.spare = None, 0, 0, {}
 
     def window_start(self, L: int) -> int:
         return math.ceil(max(0, L - self.max_block) / self.T) * self.T
@@ -92,15 +92,20 @@ class _Decoder:
             if crop < L0:                                           # the env's real tokens: once per env, shared by its rows
                 cache = self._empty(E)
                 logits, _ = self.model(self.prefix[:, crop:L0], cache=cache, last_only=True)
-                self.cache, self.fed = cache.expand_shared(X.shape[0] // E), L0
+                self.cache, self.fed = cache.expand_shared(X.shape[0] // E, self.max_block), L0   # one own size: buffers get reused
                 if L == L0: return logits[:, -1].repeat_interleave(X.shape[0] // E, 0)
             else: self.cache = self._empty(X.shape[0])
-        logits, _ = self.model(X[:, self.fed:L], cache=self.cache, last_only=True)
+        if L - self.fed == 1: logits = decode_one(self.model, X[:, L - 1], self.cache)      # the common case
+        else: logits = self.model(X[:, self.fed:L], cache=self.cache, last_only=True)[0][:, -1]
         self.fed = L
-        return logits[:, -1]
+        return logits
 
     def select(self, idx: torch.Tensor):
-        self.cache = self.cache.index_select(idx)
+        "Keep rows `idx`, copying into the buffers the previous selection left free (no allocation in the loop)."
+        old, shape = self.cache, self.cache.k.shape[:1] + (len(idx),) + self.cache.k.shape[2:]
+        spare = self.spare.pop(shape, None)
+        self.cache = old.index_select(idx, out=spare)
+        self.spare[tuple(old.k.shape)] = old
 
 # %% ../nbs/05_beam_rollout.ipynb #9b7815dd
 @torch.no_grad()

@@ -16,9 +16,9 @@ import torch.nn as nn
 from common import save_results
 from tt_nbdev.collect import DEFAULT_DATASET_ID
 from tt_nbdev.dataset import load_minari_dataset, episode_arrays
-from tt_nbdev.env_utils import flatten, unflatten, flat_dim, make_vector_env
+from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import load_checkpoint
-from tt_nbdev.planning import evaluate, normalized_score
+from tt_nbdev.planning import evaluate, rollout, normalized_score
 from tt_nbdev.training import TrainConfig, train, preset_for
 
 
@@ -48,18 +48,15 @@ def train_bc(ds, n_params: int, steps: int, batch_size: int = 256, lr: float = 3
     return lambda o: net((torch.as_tensor(o, dtype=torch.float32) - mu) / sd).detach().numpy(), sum(p.numel() for p in net.parameters())
 
 
-def eval_policy(policy, ds, n_episodes: int, seed: int):
-    "Returns of a deterministic policy over `n_episodes` episodes with the evaluation seeds TT uses."
-    venv = make_vector_env(ds, n_episodes)
-    obs, _ = venv.reset(seed=seed)
-    ret, active = np.zeros(n_episodes), np.ones(n_episodes, bool)
-    low, high = venv.single_action_space.low, venv.single_action_space.high
-    while active.any():
-        a = np.clip(policy(flatten(venv.single_observation_space, obs, batched=True)), low, high)
-        obs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, a, batched=True))
-        ret += r * active; active &= ~(te | tr)
-    venv.close()
-    return ret
+class BCPolicy:
+    "The behaviour-cloning MLP with the interface `rollout` runs: deterministic, clipped to the action box."
+    def __init__(self, act_fn, observation_space, action_space):
+        self.act_fn, self.ospace, self.aspace = act_fn, observation_space, action_space
+    def reset(self, n_envs): pass
+    def act(self, obs, active):
+        a = self.act_fn(flatten(self.ospace, obs, batched=True))
+        return np.clip(a, self.aspace.low, self.aspace.high).astype(np.float32)
+    def observe(self, obs, actions, rewards, active): pass
 
 
 def fmt(x): return f"{np.mean(x):.1f} ± {np.std(x):.1f}"
@@ -89,7 +86,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     tt = evaluate(model, disc, ds, a.episodes, plan=a.plan or preset_for(a.dataset), seed=a.seed + 10_000)
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
-    bc = eval_policy(policy, ds, a.episodes, a.seed + 10_000)
+    bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), ds, a.episodes, seed=a.seed + 10_000, progress=False)['returns']
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     env_id = tt['env_id']
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]

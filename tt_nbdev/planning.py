@@ -17,7 +17,8 @@ from .sampling import sample_from_logits
 
 # %% auto #0
 __all__ = ['PRESETS', 'D4RL_REF', 'PlanConfig', 'get_plan_config', 'validate_plan', 'beam_plan', 'beam_plan_reference', 'Planner',
-           'normalized_score', 'evaluate', 'check_video_path', 'write_video', 'format_metrics', 'plot_beam_tree']
+           'normalized_score', 'rollout', 'evaluate', 'check_video_path', 'write_video', 'format_metrics',
+           'plot_beam_tree']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -262,49 +263,62 @@ def normalized_score(returns: np.ndarray, env_id: str | None = None, dataset=Non
     return None, None
 
 # %% ../nbs/05_beam_rollout.ipynb #75fbce31
+def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: int = 0,
+            max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None) -> dict:
+    """Run `policy` for `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset) in a vector env of `n_envs`.
+
+    `policy` has `reset(n_envs)`, `act(obs, active) -> actions` and `observe(obs, actions, rewards, active)`, or is
+    a factory `policy(observation_space, action_space, n_envs)` that makes one for the vector env's spaces."""
+    check_video_path(video_path)
+    if n_episodes < 1: raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
+    n_envs = min(n_envs or n_episodes, n_episodes)
+    kw = {'max_episode_steps': max_episode_steps} if max_episode_steps else {}
+    venv = make_vector_env(env, n_envs, render_mode='rgb_array' if video_path else None, **kw)
+    env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
+    returns, terminated, frames, steps, act_time = [], [], [], 0, 0.0
+    bar = tqdm(desc='env steps', unit='step', disable=not progress)
+    try:
+        if not hasattr(policy, 'act'): policy = policy(venv.single_observation_space, venv.single_action_space, n_envs)
+        for rnd in range(math.ceil(n_episodes / n_envs)):
+            obs, _ = venv.reset(seed=seed + rnd * n_envs)
+            policy.reset(n_envs)
+            active = np.arange(n_envs) < n_episodes - rnd * n_envs
+            ret, term = np.zeros(n_envs), np.zeros(n_envs, bool)
+            while active.any():
+                t0 = time.perf_counter()
+                act = policy.act(obs, active)
+                act_time += time.perf_counter() - t0
+                if video_path and rnd == 0 and active[0]: frames.append(venv.envs[0].render())
+                nobs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, act, batched=True))
+                policy.observe(obs, act, r, active)
+                ret += r * active; term |= te & active
+                steps += int(active.sum()); bar.update(int(active.sum()))
+                active &= ~(te | tr)
+                obs = nobs
+            k = min(n_envs, n_episodes - rnd * n_envs)
+            returns += ret[:k].tolist(); terminated += term[:k].tolist()
+    finally:
+        bar.close(); venv.close()
+    if video_path: write_video(frames, video_path)
+    return {'returns': np.array(returns), 'terminated': np.array(terminated), 'env_steps': steps,
+            'seconds_per_step': act_time / max(steps, 1), 'env_id': env_id}
+
 def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_episodes: int = 10,
              plan: PlanConfig | str | None = None, n_envs: int | None = None, seed: int = 0,
              max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None,
              dataset=None, **plan_overrides) -> dict:
     "Plan in `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset); returns the metrics."
     cfg = get_plan_config(plan, **plan_overrides)
-    check_video_path(video_path)
-    if n_episodes < 1: raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
-    n_envs = min(n_envs or n_episodes, n_episodes)
     if dataset is None and hasattr(env, 'recover_environment'): dataset = env
-    kw = {'max_episode_steps': max_episode_steps} if max_episode_steps else {}
-    venv = make_vector_env(env, n_envs, render_mode='rgb_array' if video_path else None, **kw)
-    env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
-    planner = Planner(model, discretizer, cfg, venv.single_observation_space, venv.single_action_space, n_envs, seed)
-    returns, terminated, frames, steps, plan_time = [], [], [], 0, 0.0
-    bar = tqdm(desc='env steps', unit='step', disable=not progress)
-    for rnd in range(math.ceil(n_episodes / n_envs)):
-        obs, _ = venv.reset(seed=seed + rnd * n_envs)
-        planner.reset(n_envs)
-        active = np.arange(n_envs) < n_episodes - rnd * n_envs
-        ret, term = np.zeros(n_envs), np.zeros(n_envs, bool)
-        while active.any():
-            t0 = time.perf_counter()
-            act = planner.act(obs, active)
-            plan_time += time.perf_counter() - t0
-            if video_path and rnd == 0 and active[0]: frames.append(venv.envs[0].render())
-            nobs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, act, batched=True))
-            planner.observe(obs, act, r, active)
-            ret += r * active; term |= te & active
-            steps += int(active.sum()); bar.update(int(active.sum()))
-            active &= ~(te | tr)
-            obs = nobs
-        k = min(n_envs, n_episodes - rnd * n_envs)
-        returns += ret[:k].tolist(); terminated += term[:k].tolist()
-    bar.close(); venv.close()
-    returns = np.array(returns)
-    scores, source = normalized_score(returns, env_id, dataset)
-    if video_path: write_video(frames, video_path)
+    planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed)
+    r = rollout(planner, env, n_episodes, n_envs, seed, max_episode_steps, progress, video_path)
+    returns = r['returns']
+    scores, source = normalized_score(returns, r['env_id'], dataset)
     return {'n_episodes': len(returns), 'return_mean': float(returns.mean()), 'return_std': float(returns.std()),
             'normalized_score': None if scores is None else float(scores.mean()),
             'normalized_score_std': None if scores is None else float(scores.std()), 'score_source': source,
-            'done_ratio': float(np.mean(terminated)), 'seconds_per_step': plan_time / max(steps, 1),
-            'env_steps': steps, 'returns': returns.tolist(), 'env_id': env_id, 'plan': asdict(cfg)}
+            'done_ratio': float(np.mean(r['terminated'])), 'seconds_per_step': r['seconds_per_step'],
+            'env_steps': r['env_steps'], 'returns': returns.tolist(), 'env_id': r['env_id'], 'plan': asdict(cfg)}
 
 # %% ../nbs/05_beam_rollout.ipynb #f4c792a3
 def check_video_path(path: str | None):

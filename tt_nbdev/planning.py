@@ -275,10 +275,10 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
     kw = {'max_episode_steps': max_episode_steps} if max_episode_steps else {}
     venv = make_vector_env(env, n_envs, render_mode='rgb_array' if video_path else None, **kw)
     env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
-    returns, terminated, frames, steps, act_time = [], [], [], 0, 0.0
-    bar = tqdm(desc='env steps', unit='step', disable=not progress)
+    returns, terminated, frames, steps, act_time, bar = [], [], [], 0, 0.0, None
     try:
         if not hasattr(policy, 'act'): policy = policy(venv.single_observation_space, venv.single_action_space, n_envs)
+        bar = tqdm(desc='env steps', unit='step', disable=not progress)                   # after the policy's checks
         for rnd in range(math.ceil(n_episodes / n_envs)):
             obs, _ = venv.reset(seed=seed + rnd * n_envs)
             policy.reset(n_envs)
@@ -298,7 +298,8 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
             k = min(n_envs, n_episodes - rnd * n_envs)
             returns += ret[:k].tolist(); terminated += term[:k].tolist()
     finally:
-        bar.close(); venv.close()
+        if bar is not None: bar.close()
+        venv.close()
     if video_path: write_video(frames, video_path)
     return {'returns': np.array(returns), 'terminated': np.array(terminated), 'env_steps': steps,
             'seconds_per_step': act_time / max(steps, 1), 'env_id': env_id}

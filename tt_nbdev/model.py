@@ -209,6 +209,7 @@ class TrajectoryTransformer(nn.Module):
         return (ce * w * m).sum() / m.sum().clamp(min=1)
 
 # %% ../nbs/03_model.ipynb #164224d0
+@torch.no_grad()
 def decode_one(model: TrajectoryTransformer, tok: torch.Tensor, cache: KVCache) -> torch.Tensor:
     "Logits `(R, N)` after feeding one token per row, `tok` `(R,)`, at position `cache.length` (eval mode only)."
     if model.training: raise ValueError("decode_one runs the model in eval mode (no dropout): call model.eval()")

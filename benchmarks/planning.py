@@ -2,7 +2,8 @@
 
 Random weights: latency does not depend on what the model learned. Prints ms per planning call for 1 and
 10 envs with the batched, cached planner and, in the same process, for the plain uncached reference
-planner (1 env), with their ratio. On CUDA it also reports env-steps/s with 64 envs.
+planner (1 env), with their ratio, and where a 1-env plan's time goes (one-token steps, re-prefills of
+the cropped window, the rest). On CUDA it also reports env-steps/s with 64 envs.
 
     python benchmarks/planning.py [--device cuda] [--repeats 5] [--reference-repeats 1]
 """
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 from tt_nbdev.model import TTConfig, TrajectoryTransformer
 from tt_nbdev.discretizer import Discretizer
+import tt_nbdev.planning as planning
 from tt_nbdev.planning import beam_plan, beam_plan_reference, PRESETS
 
 
@@ -21,6 +23,24 @@ def timed(fn, repeats, sync):
     for _ in range(repeats):
         t0 = time.perf_counter(); fn(); sync(); times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def breakdown(model, disc, x, cfg, sync, repeats=3):
+    "Seconds per plan in one-token steps (`decode_one`), in re-prefills (`forward` on a chunk) and in the rest."
+    acc = {'decode': 0.0, 'prefill': 0.0, 'total': 0.0}
+    def timed(key, f):
+        def g(*a, **k):
+            t0 = time.perf_counter(); r = f(*a, **k); sync(); acc[key] += time.perf_counter() - t0
+            return r
+        return g
+    decode, forward = planning.decode_one, model.forward
+    planning.decode_one, model.forward = timed('decode', decode), timed('prefill', forward)
+    try:
+        for _ in range(repeats):
+            t0 = time.perf_counter(); beam_plan(model, disc, x, cfg); sync(); acc['total'] += time.perf_counter() - t0
+    finally:
+        planning.decode_one = decode; del model.forward
+    return {k: v / repeats for k, v in acc.items()}
 
 
 def main():
@@ -45,6 +65,8 @@ def main():
         s = timed(lambda: beam_plan(model, disc, x, cfg), a.repeats, sync)
         res[f'fast_{E}env_s'] = s
         rows.append((f'batched + KV cache, {E} env(s)', f'{1000 * s:.1f}', f'{E / s:.1f}'))
+    split = breakdown(model, disc, prefix(1), cfg, sync)
+    res['breakdown_1env_s'] = split
     x = prefix(1)[0]
     ref = timed(lambda: beam_plan_reference(model, disc, x, cfg), a.reference_repeats, sync)
     res['reference_1env_s'] = ref
@@ -58,6 +80,9 @@ def main():
     print(f"{'planner':<{w}}  {'ms/plan':>9}  {'env-steps/s':>11}")
     for r in rows: print(f"{r[0]:<{w}}  {r[1]:>9}  {r[2]:>11}")
     print(f"speed-up over the reference (1 env): {res['speedup_1env']:.1f}x")
+    rest = split['total'] - split['decode'] - split['prefill']
+    print(f"where a 1-env plan's time goes (instrumented, so a little slower): one-token steps {1000 * split['decode']:.0f} ms, "
+          f"re-prefills {1000 * split['prefill']:.0f} ms, sampling, scoring and selection {1000 * rest:.0f} ms")
     save_results(res, a.out, 'planning')
 
 

@@ -9,6 +9,7 @@ dataset's own mean return.
     python benchmarks/quality.py --dataset tt/hopper/medium-v0 --tt-steps 4000 --episodes 10
 """
 import argparse, time
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -18,7 +19,7 @@ from tt_nbdev.collect import DEFAULT_DATASET_ID
 from tt_nbdev.dataset import load_minari_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import load_checkpoint
-from tt_nbdev.planning import evaluate, rollout, normalized_score
+from tt_nbdev.planning import evaluate, rollout, normalized_score, get_plan_config
 from tt_nbdev.training import TrainConfig, train, preset_for
 
 
@@ -70,26 +71,30 @@ def main():
     p.add_argument('--bc-steps', type=int, default=5000)
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the env)')
+    p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
     ds = load_minari_dataset(a.dataset)
-    t0 = time.time()
+    t0, trained = time.time(), a.tt_run is None
     if a.tt_run is None:
         cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,
                           run_dir=f"runs/quality-{a.dataset.replace('/', '-')}", progress=False)
         if a.tt_steps: cfg.max_steps = a.tt_steps
         a.tt_run = cfg.run_dir
         train(cfg)
-    t_train = time.time() - t0
+    t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
     model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
     n_params = sum(p.numel() for p in model.parameters())
-    tt = evaluate(model, disc, ds, a.episodes, plan=a.plan or preset_for(a.dataset), seed=a.seed + 10_000)
+    plan = get_plan_config(a.plan or preset_for(a.dataset))
+    tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
+    greedy = evaluate(model, disc, ds, a.episodes, plan=replace(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), ds, a.episodes, seed=a.seed + 10_000, progress=False)['returns']
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     env_id = tt['env_id']
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]
+    if greedy: rows.append(('TT, greedy action tokens', np.array(greedy['returns'])))
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
            'tt_run': a.tt_run, 'tt_train_seconds': t_train, 'tt_seconds_per_step': tt['seconds_per_step'], 'plan': tt['plan']}
     print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")

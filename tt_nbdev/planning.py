@@ -103,10 +103,9 @@ class _Decoder:
 
     def select(self, idx: torch.Tensor):
         "Keep rows `idx`, copying into the buffers the previous selection left free (no allocation in the loop)."
-        old, shape = self.cache, self.cache.k.shape[:1] + (len(idx),) + self.cache.k.shape[2:]
-        spare = self.spare.pop(shape, None)
-        self.cache = old.index_select(idx, out=spare)
-        self.spare[tuple(old.k.shape)] = old
+        old = self.cache                                       # every own buffer here holds max_block positions
+        self.cache = old.index_select(idx, out=self.spare.pop(len(idx), None))
+        self.spare[old.batch] = old
 
 # %% ../nbs/05_beam_rollout.ipynb #9b7815dd
 @torch.no_grad()

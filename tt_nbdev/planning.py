@@ -276,7 +276,11 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
     env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
     returns, terminated, frames, steps, act_time, bar = [], [], [], 0, 0.0, None
     try:
-        if not hasattr(policy, 'act'): policy = policy(venv.single_observation_space, venv.single_action_space, n_envs)
+        if isinstance(policy, type) or not hasattr(policy, 'act'):                           # a factory (a class too)
+            policy = policy(venv.single_observation_space, venv.single_action_space, n_envs)
+        missing = [m for m in ('reset', 'act', 'observe') if not callable(getattr(policy, m, None))]
+        if missing: raise TypeError(f"policy {type(policy).__name__} lacks {', '.join(missing)}: a policy has reset(n_envs), "
+                                    "act(obs, active) and observe(obs, actions, rewards, active)")
         bar = tqdm(desc='env steps', unit='step', disable=not progress)                   # after the policy's checks
         for rnd in range(math.ceil(n_episodes / n_envs)):
             obs, _ = venv.reset(seed=seed + rnd * n_envs)

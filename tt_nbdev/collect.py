@@ -168,10 +168,23 @@ def _one_torch_thread():
     finally: torch.set_num_threads(n)
 
 class SB3Policy:
-    "The deterministic actions of a stable-baselines3 policy, for a batch of observations."
-    def __init__(self, policy): self.policy = policy
+    "A stable-baselines3 policy's actions for a batch of observations: its deterministic mean, or samples seeded by `reset`."
+    def __init__(self, policy, deterministic: bool = True): self.policy, self.deterministic, self.rng = policy, deterministic, None
+
+    def reset(self, seed: int):
+        import torch
+        self.rng = torch.Generator().manual_seed(seed).get_state()
+
     def __call__(self, obs):
-        with _one_torch_thread(): return self.policy.predict(obs, deterministic=True)[0]
+        import torch
+        with _one_torch_thread():
+            if self.deterministic: return self.policy.predict(obs, deterministic=True)[0]
+            if self.rng is None: raise RuntimeError("a stochastic SB3Policy samples from its own seeded stream: call reset(seed) first")
+            with torch.random.fork_rng(devices=[]):           # SB3 samples from torch's global stream: leave it as it was
+                torch.set_rng_state(self.rng)
+                act = self.policy.predict(obs, deterministic=False)[0]
+                self.rng = torch.get_rng_state()
+            return act
 
 @dataclass
 class SACLevels:
@@ -200,8 +213,8 @@ def _replay_episodes(rb, n: int, action_space: gym.spaces.Box) -> list[EpisodeBu
 
 # %% ../nbs/07_collect.ipynb #457d55ae
 def train_sac(env_id: str, sac_steps: int = 6_000, seed: int = 0, learning_starts: int = 1_000,
-              progress: bool = True, **sac_kwargs) -> SACLevels:
-    "Train SAC on `env_id` for `sac_steps` env steps; return its medium, expert and medium-replay levels."
+              progress: bool = True, deterministic: bool = True, **sac_kwargs) -> SACLevels:
+    "Train SAC on `env_id` for `sac_steps` env steps; return its medium, expert (acting `deterministic`ally or sampling) and medium-replay levels."
     try:
         from stable_baselines3 import SAC
         from stable_baselines3.common.callbacks import BaseCallback
@@ -223,7 +236,8 @@ def train_sac(env_id: str, sac_steps: int = 6_000, seed: int = 0, learning_start
     policy = 'MultiInputPolicy' if isinstance(env.observation_space, gym.spaces.Dict) else 'MlpPolicy'
     model, cb = SAC(policy, env, seed=seed, verbose=0, **kw), Checkpoint()
     with _one_torch_thread(): model.learn(sac_steps, callback=cb)
-    return SACLevels(SB3Policy(cb.medium), SB3Policy(model.policy), _replay_episodes(model.replay_buffer, mid, env.action_space))
+    return SACLevels(SB3Policy(cb.medium, deterministic), SB3Policy(model.policy, deterministic),
+                     _replay_episodes(model.replay_buffer, mid, env.action_space))
 
 # %% ../nbs/07_collect.ipynb #628362e7
 _AUTHOR = dict(author='tt_nbdev contributors', author_email='tt-nbdev@users.noreply.github.com',
@@ -297,6 +311,7 @@ class CollectConfig:
     noise: float = arg(0.45, "scripted: probability of replacing a step's torque with a uniform random one")
     action_std: float = arg(0.8, "scripted: std of the Gaussian noise added to the torque")
     sac_steps: int = arg(6_000, "sac: env steps of SAC training; medium is the policy at half of them (Pendulum: 6000, MuJoCo: ~1M)")
+    sac_stochastic: bool = arg(False, "sac: record the medium and expert policies' sampled actions, as D4RL did, not their deterministic means")
     n_envs: int = arg(8, "environments stepped together")
     ref_episodes: int = arg(100, "episodes used to estimate ref_min_score (random) and ref_max_score (best policy)")
     root: Optional[str] = arg(None, "directory to write into; None: Minari's local store (MINARI_DATASETS_PATH or ~/.minari/datasets)")
@@ -351,9 +366,10 @@ def collect(cfg: CollectConfig) -> dict[str, minari.MinariDataset]:
         data = [run(ScriptedPendulumPolicy(cfg.noise, cfg.action_std, cfg.seed))]
         algos = [f'scripted energy swing-up + PD balance, noise={cfg.noise}, action_std={cfg.action_std}']
     else:
-        levels = train_sac(cfg.env_id, cfg.sac_steps, cfg.seed)
+        levels = train_sac(cfg.env_id, cfg.sac_steps, cfg.seed, deterministic=not cfg.sac_stochastic)
         data = [run(levels.medium), run(levels.expert), levels.medium_replay]
-        algos = [f'SAC ({cfg.sac_steps // 2} steps)', f'SAC ({cfg.sac_steps} steps)', f'SAC replay buffer (first {cfg.sac_steps // 2} steps)']
+        how = ', sampled actions' if cfg.sac_stochastic else ''
+        algos = [f'SAC ({cfg.sac_steps // 2} steps{how})', f'SAC ({cfg.sac_steps} steps{how})', f'SAC replay buffer (first {cfg.sac_steps // 2} steps)']
     # --- reference scores: random policy -> 0, best available policy -> 1
     best = ScriptedPendulumPolicy() if cfg.env_id == 'Pendulum-v1' else levels.expert if cfg.policy == 'sac' else None
     ref_min, ref_max = (mean_return(RandomPolicy(env.action_space)), mean_return(best)) if best is not None else (None, None)

@@ -28,13 +28,13 @@ def timed(fn, repeats, sync):
 def breakdown(model, disc, x, cfg, sync, repeats=3):
     "Seconds per plan in one-token steps (`decode_one`), in re-prefills (`forward` on a chunk) and in the rest."
     acc = {'decode': 0.0, 'prefill': 0.0, 'total': 0.0}
-    def timed(key, f):
+    def clocked(key, f):
         def g(*a, **k):
             t0 = time.perf_counter(); r = f(*a, **k); sync(); acc[key] += time.perf_counter() - t0
             return r
         return g
     decode, forward = planning.decode_one, model.forward
-    planning.decode_one, model.forward = timed('decode', decode), timed('prefill', forward)
+    planning.decode_one, model.forward = clocked('decode', decode), clocked('prefill', forward)
     try:
         for _ in range(repeats):
             t0 = time.perf_counter(); beam_plan(model, disc, x, cfg); sync(); acc['total'] += time.perf_counter() - t0

@@ -9,7 +9,6 @@ dataset's own mean return.
     python benchmarks/quality.py --dataset tt/hopper/medium-v0 --tt-steps 4000 --episodes 10
 """
 import argparse, time
-from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import torch
@@ -77,7 +76,7 @@ def main():
     a = p.parse_args()
     ds = load_minari_dataset(a.dataset)
     t0, trained = time.time(), a.tt_run is None
-    if a.tt_run is None:
+    if trained:
         cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,
                           run_dir=f"runs/quality-{a.dataset.replace('/', '-')}", progress=False)
         if a.tt_steps: cfg.max_steps = a.tt_steps
@@ -88,7 +87,7 @@ def main():
     n_params = sum(p.numel() for p in model.parameters())
     plan = get_plan_config(a.plan or preset_for(a.dataset))
     tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
-    greedy = evaluate(model, disc, ds, a.episodes, plan=replace(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
+    greedy = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000, k_act=1, cdf_act=None) if a.greedy_actions else None
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), ds, a.episodes, seed=a.seed + 10_000, progress=False)['returns']
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])

@@ -70,6 +70,10 @@ class Discretizer:
         idx = self._dims(dims, t.shape[-1])
         inner, _ = self._tensors(t.device)
         flat = t.reshape(-1, t.shape[-1]).to(torch.float32).T.contiguous()  # (d, M)
+        if not (finite := torch.isfinite(flat).all(1)).all():
+            bad = idx[~finite.cpu().numpy()].tolist()
+            raise ValueError(f"cannot encode NaN or inf: found in dimension(s) {bad} of {self.dim}; "
+                             "a diverged simulator or a broken sensor gives these, so check the input")
         tok = torch.searchsorted(inner[idx], flat, right=True)             # (d, M), clipped into [0, N-1] by construction
         return back(tok.T.reshape(t.shape))
 
@@ -89,7 +93,11 @@ class Discretizer:
         _, centers = self._tensors(t.device)
         return back((t.to(torch.float32) * centers[idx]).sum(-1))
 
-    def state_dict(self) -> dict: return {'edges': self.edges.copy(), 'strategy': self.strategy}
+    def state_dict(self) -> dict:
+        "Edges as a float64 tensor and the strategy's name: plain data a checkpoint can hold without pickled objects."
+        return {'edges': torch.from_numpy(self.edges.copy()), 'strategy': self.strategy}
     @classmethod
-    def from_state_dict(cls, d: dict) -> Discretizer: return cls(np.asarray(d['edges']), d['strategy'])
+    def from_state_dict(cls, d: dict) -> Discretizer:
+        edges = d['edges'].numpy() if isinstance(d['edges'], torch.Tensor) else d['edges']  # older checkpoints hold numpy
+        return cls(np.asarray(edges), d['strategy'])
     def __repr__(self): return f"Discretizer(dim={self.dim}, n_bins={self.n_bins}, strategy={self.strategy!r})"

@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from .model import TrajectoryTransformer, KVCache
 
 # %% auto #0
-__all__ = ['filter_top_k', 'filter_cdf', 'sample_from_logits', 'sample_tokens']
+__all__ = ['Generators', 'filter_top_k', 'filter_cdf', 'uniforms', 'draw', 'sample_from_logits', 'sample_tokens']
 
 # %% ../nbs/04_sampling.ipynb #f3e98102
 def filter_top_k(logits: torch.Tensor, k: int) -> torch.Tensor:
@@ -27,22 +27,39 @@ def filter_cdf(logits: torch.Tensor, threshold: float) -> torch.Tensor:
     return logits.masked_fill(drop, float('-inf'))
 
 # %% ../nbs/04_sampling.ipynb #c01002a6
+Generators = torch.Generator | list[torch.Generator] | None
+
+def uniforms(n: int, generator: Generators = None, device=None) -> torch.Tensor:
+    "`n` uniform float64 numbers in [0, 1); with a list of G generators, generator i draws rows `i*n/G` to `(i+1)*n/G`."
+    if not isinstance(generator, (list, tuple)):
+        return torch.rand(n, generator=generator, dtype=torch.float64, device=device)
+    G = len(generator)
+    if G == 0 or n % G: raise ValueError(f"{n} rows do not split into equal groups for {G} generators")
+    return torch.cat([torch.rand(n // G, generator=g, dtype=torch.float64, device=device) for g in generator])
+
+def draw(probs: torch.Tensor, generator: Generators = None) -> torch.Tensor:
+    "One token per row of `probs` `(B, N)` (rows need not be normalized), by inverse CDF."
+    cum = probs.to(torch.float64).cumsum(-1)
+    u = uniforms(len(probs), generator, probs.device)[:, None] * cum[:, -1:]
+    tok = torch.searchsorted(cum, u, right=True)[:, 0]                     # first token whose cumulative mass exceeds u
+    last = probs.shape[-1] - 1 - (probs.flip(-1) > 0).to(torch.int8).argmax(-1)  # rounding never lands past the last likely token
+    return torch.minimum(tok, last)
+
 def sample_from_logits(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
-                       cdf: float | None = None, greedy: bool = False, generator: torch.Generator | None = None):
+                       cdf: float | None = None, greedy: bool = False, generator: Generators = None):
     "Sample a token per row of `logits` `(B, N)`: `(tokens (B,), probs (B, N))`, probs taken after temperature, before filtering."
     if temperature != 1: logits = logits / temperature
     probs = logits.softmax(-1)
     if greedy or top_k == 1: return logits.argmax(-1), probs    # top-1 of any filtered set is the argmax
     if cdf is not None: logits = filter_cdf(logits, cdf)
     if top_k is not None: logits = filter_top_k(logits, top_k)
-    tokens = torch.multinomial(logits.softmax(-1), 1, generator=generator).squeeze(-1)
-    return tokens, probs
+    return draw(logits.softmax(-1), generator), probs
 
 # %% ../nbs/04_sampling.ipynb #66ef0cd5
 @torch.no_grad()
 def sample_tokens(model: TrajectoryTransformer, context: torch.Tensor, n_steps: int, cache: KVCache | None = None,
                   temperature: float = 1.0, top_k: int | None = None, cdf: float | None = None, greedy: bool = False,
-                  generator: torch.Generator | None = None):
+                  generator: Generators = None):
     "Sample `n_steps` tokens after `context` `(B, L)`: `(tokens (B, n_steps), probs (B, n_steps, N), cache)`."
     if cache is None: cache = KVCache.empty(model.config, context.shape[0], context.device, next(model.parameters()).dtype)
     if cache.length + context.shape[1] + n_steps - 1 > model.config.block_size:

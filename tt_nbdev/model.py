@@ -4,7 +4,8 @@
 
 # %% ../nbs/03_model.ipynb #4ce3965c
 from __future__ import annotations
-import math, os, tempfile
+import math, os, pickle, tempfile, warnings
+import numpy as np
 from dataclasses import dataclass, asdict, fields
 from pathlib import Path
 import torch
@@ -15,8 +16,8 @@ from .env_utils import flat_dim
 
 # %% auto #0
 __all__ = ['TTConfig', 'attention_mask', 'KVCache', 'shared_prefix_attention', 'SelfAttention', 'Block', 'EinLinear',
-           'TrajectoryTransformer', 'decode_one', 'configure_optimizer', 'lr_multiplier', 'save_checkpoint',
-           'check_spaces', 'load_checkpoint']
+           'TrajectoryTransformer', 'decode_one', 'configure_optimizer', 'lr_multiplier', 'check_plain', 'write_atomic',
+           'save_checkpoint', 'read_checkpoint', 'check_spaces', 'load_checkpoint']
 
 # %% ../nbs/03_model.ipynb #b47375ab
 @dataclass
@@ -265,19 +266,76 @@ def lr_multiplier(tokens: int, warmup_tokens: int, final_tokens: int, min_mult: 
     return max(min_mult, 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
 
 # %% ../nbs/03_model.ipynb #2b00e865
+_PLAIN = (type(None), bool, int, float, str)
+
+def check_plain(obj, where: str = 'checkpoint'):
+    "Raise a `TypeError` naming the first entry of `obj` that is not a tensor or plain data."
+    if isinstance(obj, (torch.Tensor, *_PLAIN)): return
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if not isinstance(k, (str, int)): raise TypeError(f"{where} has a key of type {type(k).__name__}: use str or int keys")
+            check_plain(v, f"{where}[{k!r}]")
+    elif isinstance(obj, (list, tuple)):
+        for i, v in enumerate(obj): check_plain(v, f"{where}[{i}]")
+    else:
+        raise TypeError(f"{where} is a {type(obj).__name__}: a checkpoint holds only tensors and plain data "
+                        "(convert arrays with torch.from_numpy, objects to dicts)")
+
+def write_atomic(path: Path, state: dict):
+    "Write `state` with `torch.save` to `path.tmp`, flush it to disk, then rename it over `path`."
+    tmp = path.with_name(path.name + '.tmp')
+    try:
+        with open(tmp, 'wb') as f:
+            torch.save(state, f); f.flush(); os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists(): tmp.unlink()
+    if hasattr(os, 'O_DIRECTORY'):   # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try: os.fsync(fd)
+        finally: os.close(fd)
+
 def save_checkpoint(path: str | os.PathLike, model: TrajectoryTransformer, discretizer: Discretizer, **extra) -> Path:
-    "Atomically write config, weights, discretizer and any `extra` entries to `path`."
+    "Atomically write config, weights, discretizer and any `extra` entries (tensors and plain data) to `path`."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     raw = getattr(model, 'module', model)  # DDP / compiled wrappers
     raw = getattr(raw, '_orig_mod', raw)
     state = {'config': asdict(raw.config), 'model': raw.state_dict(), 'discretizer': discretizer.state_dict(), **extra}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix='.tmp'); os.close(fd)
-    try:
-        torch.save(state, tmp); os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    check_plain(state)
+    write_atomic(path, state)
     return path
 
+# %% ../nbs/03_model.ipynb #2b00e866
+def _numpy_globals() -> list:
+    "What unpickling a numeric numpy array needs, for checkpoints written before they held tensors only."
+    core = getattr(np, '_core', None) or np.core
+    dtypes = [type(np.dtype(t)) for t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
+                                          np.uint8, np.uint16, np.uint32, np.uint64, np.bool_)]
+    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype, *dtypes]
+
+def read_checkpoint(path: str | os.PathLike, map_location='cpu', required=('config', 'model', 'discretizer')) -> dict:
+    "The dict in checkpoint `path`, read as data (nothing in the file runs); a `ValueError` naming the file if it is not one."
+    path = Path(path)
+    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
+    if not path.is_file(): raise ValueError(f"{path} is a directory, not a checkpoint file")
+    try:
+        with torch.serialization.safe_globals(_numpy_globals()), warnings.catch_warnings():
+            warnings.simplefilter('ignore', UserWarning)     # torch's note on pickle protocols
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:                     # torch's own advice (weights_only=False) is the hole: give the reason only
+        boiler = ('Weights only load failed', 'Please file an issue', 'Check the documentation')
+        reason = next((l.strip() for l in str(e).splitlines() if l.strip() and not l.startswith(boiler)), type(e).__name__)
+        raise ValueError(f"refused to load {path}: it is not a checkpoint of tensors and plain data ({reason[:200]}); "
+                         "nothing in it was run. Load only checkpoints written by tt_nbdev") from None
+    except (RuntimeError, EOFError, OSError, ValueError) as e:
+        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt: {first[:200]})") from None
+    if not isinstance(state, dict): raise ValueError(f"{path} is not a tt_nbdev checkpoint: it holds a {type(state).__name__}, not a dict")
+    if missing := [k for k in required if k not in state]:
+        raise ValueError(f"{path} is not a tt_nbdev checkpoint: it lacks {missing}")
+    return state
+
+# %% ../nbs/03_model.ipynb #2b00e867
 def check_spaces(config: TTConfig, observation_space=None, action_space=None):
     "Raise a `ValueError` naming the mismatch if the spaces' flat sizes differ from the model's."
     for name, space, want in [('observation', observation_space, config.observation_dim), ('action', action_space, config.action_dim)]:
@@ -288,13 +346,15 @@ def check_spaces(config: TTConfig, observation_space=None, action_space=None):
 def load_checkpoint(path: str | os.PathLike, map_location='cpu', observation_space=None, action_space=None):
     "Model (eval mode), discretizer and the full checkpoint dict; checks the spaces when given."
     path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
-    state = torch.load(path, map_location=map_location, weights_only=False)
-    config = TTConfig(**state['config'])
+    state = read_checkpoint(path, map_location)
+    try:
+        config = TTConfig(**state['config'])
+        model = TrajectoryTransformer(config)
+        model.load_state_dict(state['model'])
+        disc = Discretizer.from_state_dict(state['discretizer'])
+    except (TypeError, KeyError, RuntimeError, ValueError, AttributeError) as e:
+        raise ValueError(f"{path} is not a usable tt_nbdev checkpoint: {str(e).strip().splitlines()[0][:300]}") from None
     check_spaces(config, observation_space, action_space)
-    model = TrajectoryTransformer(config)
-    model.load_state_dict(state['model'])
-    disc = Discretizer.from_state_dict(state['discretizer'])
     if disc.dim != config.transition_dim:
         raise ValueError(f"{path}: discretizer has {disc.dim} dims but the model's transitions have {config.transition_dim}")
     return model.to(map_location).eval(), disc, state

@@ -18,48 +18,14 @@ from minari.data_collector import EpisodeBuffer
 from minari.dataset.minari_dataset import parse_dataset_id
 from tqdm import tqdm
 import tt_nbdev
-from .config import arg, parse_config, save_config
+from .config import arg, check_output_dir, fail, parse_args, save_config, user_errors
+from .dataset import (PACKAGE_DATASETS, DEFAULT_DATASET_ID, package_dataset_path, store_path, datasets_root,
+                              check_dataset_id, load_dataset)
 
 # %% auto #0
-__all__ = ['PACKAGE_DATASETS', 'DEFAULT_DATASET_ID', 'SAC_LEVELS', 'package_dataset_path', 'store_path', 'datasets_root',
-           'check_dataset_id', 'RandomPolicy', 'ScriptedPendulumPolicy', 'episode_returns', 'rollout_buffers',
-           'SB3Policy', 'SACLevels', 'train_sac', 'create_local_dataset', 'load_local_dataset', 'CollectConfig',
-           'CollectError', 'target_ids', 'collect', 'collect_main']
-
-# %% ../nbs/07_collect.ipynb #473485c1
-PACKAGE_DATASETS = Path(tt_nbdev.__file__).parent/'datasets'  # datasets shipped inside the package
-DEFAULT_DATASET_ID = 'tt/pendulum/medium-v0'
-
-# %% ../nbs/07_collect.ipynb #de648d63
-def package_dataset_path(dataset_id: str) -> Path | None:
-    "The `data/` folder of a dataset shipped inside the package (what `minari.MinariDataset` opens), or None."
-    path = PACKAGE_DATASETS/dataset_id/'data'
-    return path if (path/'metadata.json').is_file() else None
-
-# %% ../nbs/07_collect.ipynb #5583508b
-def store_path(dataset_id: str, root: str | os.PathLike | None = None) -> Path:
-    "The folder of `dataset_id` under `root`, or under Minari's local store when `root` is None; creates nothing."
-    if root is None: root = os.environ.get('MINARI_DATASETS_PATH') or Path.home()/'.minari'/'datasets'
-    return Path(root).absolute()/dataset_id
-
-@contextmanager
-def datasets_root(root: str | os.PathLike | None = None):
-    "Point Minari's local store (`MINARI_DATASETS_PATH`) at `root` inside the block, and restore it afterwards."
-    if root is None: yield store_path('', None); return
-    old = os.environ.get('MINARI_DATASETS_PATH')
-    os.environ['MINARI_DATASETS_PATH'] = str(Path(root).absolute())
-    try: yield Path(root).absolute()
-    finally:
-        if old is None: del os.environ['MINARI_DATASETS_PATH']
-        else: os.environ['MINARI_DATASETS_PATH'] = old
-
-# %% ../nbs/07_collect.ipynb #a9ef4fda
-def check_dataset_id(dataset_id: str) -> tuple[str | None, str, int]:
-    "Split a Minari id `namespace/name-vN` into `(namespace, name, version)`; a one-line `ValueError` when malformed."
-    try: return parse_dataset_id(dataset_id)
-    except (ValueError, TypeError):  # Minari raises TypeError when the version is missing
-        raise ValueError(f"bad dataset id {dataset_id!r}: expected namespace/name-vN with a namespace of 2+ characters, "
-                         f"e.g. {DEFAULT_DATASET_ID!r}") from None
+__all__ = ['SAC_LEVELS', 'RandomPolicy', 'ScriptedPendulumPolicy', 'episode_returns', 'rollout_buffers', 'SB3Policy', 'SACLevels',
+           'train_sac', 'create_local_dataset', 'CollectConfig', 'CollectError', 'target_ids', 'collect',
+           'collect_main']
 
 # %% ../nbs/07_collect.ipynb #c97894a1
 def _batch_size(obs) -> int:
@@ -290,15 +256,6 @@ def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuff
     ds.storage.update_metadata(dict(dataset_size=ds.storage.get_size()))
     return minari.MinariDataset(path/'data')
 
-# %% ../nbs/07_collect.ipynb #a7f0779d
-def load_local_dataset(dataset_id: str = DEFAULT_DATASET_ID, root: str | os.PathLike | None = None) -> minari.MinariDataset:
-    "Open `dataset_id` from `root` (None: Minari's local store, then the datasets shipped with the package)."
-    check_dataset_id(dataset_id)
-    path = store_path(dataset_id, root)/'data'
-    if (path/'metadata.json').is_file(): return minari.MinariDataset(path)
-    if root is None and (shipped := package_dataset_path(dataset_id)) is not None: return minari.MinariDataset(shipped)
-    raise FileNotFoundError(f"no dataset {dataset_id!r} at {path.parent}: create it with `tt-collect --dataset-id {dataset_id}`")
-
 # %% ../nbs/07_collect.ipynb #81589ea2
 @dataclass
 class CollectConfig:
@@ -342,9 +299,14 @@ def _validate(cfg: CollectConfig) -> list[str]:
             raise CollectError(f"--policy sac needs continuous (Box) actions, {cfg.env_id} has {env.action_space}")
         if importlib.util.find_spec('stable_baselines3') is None:
             raise CollectError("--policy sac needs stable-baselines3: pip install stable-baselines3")
-    if cfg.n_episodes < 1 or cfg.n_envs < 1 or cfg.ref_episodes < 1: raise CollectError("--n-episodes, --n-envs and --ref-episodes must be >= 1")
+    for name in ('n_episodes', 'n_envs', 'ref_episodes'):
+        if (v := getattr(cfg, name)) < 1: raise CollectError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
+    if cfg.seed < 0: raise CollectError(f"--seed must be >= 0, got {cfg.seed}")
     if not 0 <= cfg.noise <= 1: raise CollectError(f"--noise is a probability, got {cfg.noise}")
-    if cfg.policy == 'sac' and cfg.sac_steps < 2: raise CollectError("--sac-steps must be >= 2")
+    if cfg.action_std < 0: raise CollectError(f"--action-std must be >= 0, got {cfg.action_std}")
+    if cfg.policy == 'sac' and cfg.sac_steps < 2: raise CollectError(f"--sac-steps must be >= 2, got {cfg.sac_steps}")
+    try: check_output_dir(store_path('', cfg.root), '--root' if cfg.root is not None else "Minari's local store")
+    except ValueError as e: raise CollectError(str(e)) from None
     try: ids = target_ids(cfg)
     except ValueError as e: raise CollectError(str(e)) from None
     for i in ids:
@@ -389,8 +351,7 @@ def collect(cfg: CollectConfig) -> dict[str, minari.MinariDataset]:
 # %% ../nbs/07_collect.ipynb #e06bdf80
 def collect_main(argv: list[str] | None = None) -> None:
     "Entry point of `tt-collect`: parse the config, create the dataset(s); bad input exits 2 with one line."
-    cfg = parse_config(CollectConfig, argv, prog='tt-collect')
-    try: collect(cfg)
-    except (CollectError, ImportError) as e:
-        print("tt-collect: error: " + ' '.join(str(e).split()), file=sys.stderr)  # one line, whatever the message
-        raise SystemExit(2)
+    cfg = parse_args(CollectConfig, argv, 'tt-collect')
+    with user_errors():
+        try: collect(cfg)
+        except ImportError as e: fail(e)

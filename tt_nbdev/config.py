@@ -4,11 +4,12 @@
 
 # %% ../nbs/08_config.ipynb #d0cdd4d8
 from __future__ import annotations
-import argparse, dataclasses, json, os, sys, typing
+import argparse, contextlib, dataclasses, json, os, sys, typing
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config']
+__all__ = ['arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config', 'fail', 'user_errors', 'parse_args',
+           'given_fields', 'check_output_dir', 'check_output_file']
 
 # %% ../nbs/08_config.ipynb #8d894f23
 def arg(default, help: str, **kw):
@@ -45,7 +46,10 @@ def dataclass_parser(cls, description: str | None = None, prog: str | None = Non
         elif typing.get_origin(t) in (list, tuple):
             (et,) = set(typing.get_args(t)) or {str}
             kw.update(type=et, nargs='+')
-        else: kw['type'] = (lambda s, t=t: None if s.lower() == 'none' else t(s)) if optional else t
+        elif optional:
+            kw['type'] = lambda s, t=t: None if s.lower() == 'none' else t(s)
+            kw['type'].__name__ = t.__name__                    # argparse names it in errors: "invalid int value"
+        else: kw['type'] = t
         p.add_argument(flag, **kw)
     return p
 
@@ -70,3 +74,49 @@ def load_config(cls, path: str | os.PathLike):
     names = {f.name for f in dataclasses.fields(cls)}
     if unknown := set(d) - names: raise ValueError(f"{path}: unknown config keys {sorted(unknown)} for {cls.__name__}")
     return cls(**d)
+
+# %% ../nbs/08_config.ipynb #162d1c1e
+def fail(message: str, code: int = 2):
+    "Print `error: message` on one line to stderr and exit with `code`."
+    print('error: ' + ' '.join(str(message).split()), file=sys.stderr)
+    sys.exit(code)
+
+@contextlib.contextmanager
+def user_errors():
+    "Turn the errors a user can fix into `fail`; anything else is a bug and keeps its traceback."
+    try: yield
+    except (ValueError, FileNotFoundError) as e: fail(e)
+    except KeyboardInterrupt: fail("interrupted", 130)
+
+def parse_args(cls, argv: list[str] | None, prog: str):
+    "Parse `argv` into the dataclass `cls`; a usage error is one line too."
+    p = dataclass_parser(cls, prog=prog)
+    p.error = lambda message: fail(f"{message} (see {prog} --help)")
+    return cls(**vars(p.parse_args(argv)))
+
+def given_fields(cls, argv: list[str] | None) -> set[str]:
+    "Names of the fields of `cls` that `argv` sets explicitly (to any value, the default included)."
+    p = dataclass_parser(cls)
+    for a in p._actions:
+        if a.dest != 'help': a.default = argparse.SUPPRESS
+    ns, _ = p.parse_known_args(sys.argv[1:] if argv is None else argv)
+    return set(vars(ns))
+
+# %% ../nbs/08_config.ipynb #162d1c20
+def check_output_dir(path: str | os.PathLike, what: str = 'output folder') -> Path:
+    "`path` as a `Path`, or a `ValueError` naming `what` if it is not a folder that exists or can be created and written."
+    p = Path(path)
+    if p.exists() and not p.is_dir(): raise ValueError(f"{what} {p} is a file, not a folder: choose another path")
+    q = p
+    while not q.exists() and q != q.parent: q = q.parent     # the first ancestor that exists
+    if not q.is_dir(): raise ValueError(f"{what} {p} cannot be created: {q} is a file, not a folder")
+    if not os.access(q, os.W_OK | os.X_OK): raise ValueError(f"{what} {p} cannot be written: no write permission on {q}")
+    return p
+
+def check_output_file(path: str | os.PathLike, what: str = 'output file') -> Path:
+    "`path` as a `Path`, or a `ValueError` naming `what` if the file could not be written there."
+    p = Path(path)
+    if p.is_dir(): raise ValueError(f"{what} {p} is a folder: give a file name")
+    if p.exists() and not os.access(p, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")
+    check_output_dir(p.parent, f"the folder of {what} {p},")
+    return p

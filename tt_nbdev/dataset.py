@@ -4,33 +4,73 @@
 
 # %% ../nbs/02_dataset.ipynb #77246cbf
 from __future__ import annotations
-import hashlib, json, os, tempfile
+import hashlib, json, os, shutil, tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from dataclasses import dataclass
 import numpy as np
 import torch
 import minari
+from minari.dataset.minari_dataset import parse_dataset_id
 from scipy.signal import lfilter
 from tqdm.auto import tqdm
 from .env_utils import flatten, flat_dim
 from .discretizer import Discretizer
-from .collect import DEFAULT_DATASET_ID, package_dataset_path
+import tt_nbdev
 
 # %% auto #0
-__all__ = ['load_minari_dataset', 'discount_cumsum', 'future_values', 'episode_arrays', 'TrajectoryDataset', 'collate_batch',
-           'default_cache_dir', 'build_dataset']
+__all__ = ['PACKAGE_DATASETS', 'DEFAULT_DATASET_ID', 'TOKEN_DTYPE', 'MAX_BINS', 'package_dataset_path', 'store_path',
+           'datasets_root', 'check_dataset_id', 'load_dataset', 'discount_cumsum', 'future_values', 'episode_arrays',
+           'TrajectoryDataset', 'collate_batch', 'default_cache_dir', 'build_dataset']
+
+# %% ../nbs/02_dataset.ipynb #473485c1
+PACKAGE_DATASETS = Path(tt_nbdev.__file__).parent/'datasets'  # datasets shipped inside the package
+DEFAULT_DATASET_ID = 'tt/pendulum/medium-v0'
+
+# %% ../nbs/02_dataset.ipynb #de648d63
+def package_dataset_path(dataset_id: str) -> Path | None:
+    "The `data/` folder of a dataset shipped inside the package (what `minari.MinariDataset` opens), or None."
+    path = PACKAGE_DATASETS/dataset_id/'data'
+    return path if (path/'metadata.json').is_file() else None
+
+# %% ../nbs/02_dataset.ipynb #5583508b
+def store_path(dataset_id: str, root: str | os.PathLike | None = None) -> Path:
+    "The folder of `dataset_id` under `root`, or under Minari's local store when `root` is None; creates nothing."
+    if root is None: root = os.environ.get('MINARI_DATASETS_PATH') or Path.home()/'.minari'/'datasets'
+    return Path(root).absolute()/dataset_id
+
+@contextmanager
+def datasets_root(root: str | os.PathLike | None = None):
+    "Point Minari's local store (`MINARI_DATASETS_PATH`) at `root` inside the block, and restore it afterwards."
+    if root is None: yield store_path('', None); return
+    old = os.environ.get('MINARI_DATASETS_PATH')
+    os.environ['MINARI_DATASETS_PATH'] = str(Path(root).absolute())
+    try: yield Path(root).absolute()
+    finally:
+        if old is None: del os.environ['MINARI_DATASETS_PATH']
+        else: os.environ['MINARI_DATASETS_PATH'] = old
+
+# %% ../nbs/02_dataset.ipynb #a9ef4fda
+def check_dataset_id(dataset_id: str) -> tuple[str | None, str, int]:
+    "Split a Minari id `namespace/name-vN` into `(namespace, name, version)`; a one-line `ValueError` when malformed."
+    try: return parse_dataset_id(dataset_id)
+    except (ValueError, TypeError):  # Minari raises TypeError when the version is missing
+        raise ValueError(f"bad dataset id {dataset_id!r}: expected namespace/name-vN with a namespace of 2+ characters, "
+                         f"e.g. {DEFAULT_DATASET_ID!r}") from None
 
 # %% ../nbs/02_dataset.ipynb #f513d822
-def load_minari_dataset(dataset_id: str, download: bool = False) -> minari.MinariDataset:
-    "Load a Minari dataset shipped with the package, from the local store, or (with `download`) the remote one."
-    if (p := package_dataset_path(dataset_id)) is not None: return minari.MinariDataset(p)
-    local = Path(minari.storage.get_dataset_path(dataset_id)) / 'data'
-    if local.exists(): return minari.MinariDataset(local)
-    if download: return minari.load_dataset(dataset_id, download=True)
+def load_dataset(dataset_id: str, root: str | os.PathLike | None = None, download: bool = False) -> minari.MinariDataset:
+    "Open `dataset_id` from the user's store (`root`, else Minari's local store), then the package, then (with `download`) Minari's remote store."
+    check_dataset_id(dataset_id)
+    path = store_path(dataset_id, root)/'data'
+    if (path/'metadata.json').is_file(): return minari.MinariDataset(path)
+    if root is None and (shipped := package_dataset_path(dataset_id)) is not None: return minari.MinariDataset(shipped)
+    if download:
+        with datasets_root(root): return minari.load_dataset(dataset_id, download=True)
+    shipped = '' if root is not None else ', nor shipped with tt_nbdev'
     raise FileNotFoundError(
-        f"Minari dataset {dataset_id!r} is neither shipped with tt_nbdev nor in the local store ({local.parent}). "
-        f"Create it with `tt-collect --env-id <Gymnasium id> --dataset-id {dataset_id}`, "
-        f"or download it with `download=True` (`--download` on the command line).")
+        f"no Minari dataset {dataset_id!r} in {path.parent}{shipped}. Create it with "
+        f"`tt-collect --env-id <Gymnasium id> --dataset-id {dataset_id}`, or download it with `download=True` (`--download`)")
 
 # %% ../nbs/02_dataset.ipynb #87cf4e28
 def discount_cumsum(x: np.ndarray, gamma: float) -> np.ndarray:
@@ -68,6 +108,9 @@ def episode_arrays(ep, observation_space, action_space, discount: float = 0.99,
     return rows.astype(np.float32)
 
 # %% ../nbs/02_dataset.ipynb #ea1dee42
+TOKEN_DTYPE = np.int16                          # tokens are stored compactly; the model reads them as int64
+MAX_BINS = int(np.iinfo(TOKEN_DTYPE).max) + 1   # bins per dimension the stored tokens can index
+
 class TrajectoryDataset(torch.utils.data.Dataset):
     "Discretized windows of `n_transitions` transitions with next-token targets and a padding mask."
     def __init__(self, episodes: list[np.ndarray], discretizer: Discretizer, observation_dim: int, action_dim: int,
@@ -76,13 +119,15 @@ class TrajectoryDataset(torch.utils.data.Dataset):
         if bad := [i for i, e in enumerate(episodes) if e.ndim != 2 or e.shape[1] != T or len(e) < 1]:
             raise ValueError(f"episodes {bad[:5]} are not (L >= 1, {T}) arrays")
         if discretizer.dim != T: raise ValueError(f"discretizer has {discretizer.dim} dims, transitions have {T}")
+        if discretizer.n_bins > MAX_BINS:
+            raise ValueError(f"n_bins={discretizer.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
         self.discretizer, self.n_transitions = discretizer, n_transitions
         self.observation_dim, self.action_dim, self.transition_dim = observation_dim, action_dim, T
         self.lengths = np.array([len(e) for e in episodes])
         offsets = np.concatenate([[0], np.cumsum(self.lengths + n_transitions - 1)[:-1]])
         self.starts = np.concatenate([o + np.arange(n) for o, n in zip(offsets, self.lengths)])  # (n_windows,)
         rows = int(self.lengths.sum() + len(episodes) * (n_transitions - 1))
-        self.tokens = np.zeros((rows, T), dtype=np.int16)
+        self.tokens = np.zeros((rows, T), dtype=TOKEN_DTYPE)
         self.tokens[self.starts] = discretizer.encode(np.concatenate(episodes))
         self.valid = np.zeros(rows, dtype=bool); self.valid[self.starts] = True
         self._window = np.arange(n_transitions)
@@ -127,7 +172,7 @@ def build_dataset(dataset: str | minari.MinariDataset, n_bins: int = 100, strate
                   episode_indices=None, cache_dir: str | Path | None = None, download: bool = False,
                   progress: bool = True) -> TrajectoryDataset:
     "A `TrajectoryDataset` from a Minari id or dataset; rows and discretizer cached on disk (`cache_dir=False` disables)."
-    ds = load_minari_dataset(dataset, download) if isinstance(dataset, str) else dataset
+    ds = load_dataset(dataset, download=download) if isinstance(dataset, str) else dataset
     ospace, aspace = ds.observation_space, ds.action_space
     O, A = flat_dim(ospace), flat_dim(aspace)
     idx = np.arange(ds.total_episodes) if episode_indices is None else np.asarray(episode_indices)

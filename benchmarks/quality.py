@@ -14,8 +14,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 from common import save_results
-from tt_nbdev.collect import DEFAULT_DATASET_ID
-from tt_nbdev.dataset import load_minari_dataset, episode_arrays
+from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import load_checkpoint
 from tt_nbdev.planning import evaluate, rollout, normalized_score, get_plan_config
@@ -52,7 +51,7 @@ class BCPolicy:
     "The behaviour-cloning MLP with the interface `rollout` runs: deterministic, clipped to the action box."
     def __init__(self, act_fn, observation_space, action_space):
         self.act_fn, self.ospace, self.aspace = act_fn, observation_space, action_space
-    def reset(self, n_envs): pass
+    def reset(self, seeds): pass
     def act(self, obs, active):
         a = self.act_fn(flatten(self.ospace, obs, batched=True))
         return np.clip(a, self.aspace.low, self.aspace.high).astype(np.float32)
@@ -74,7 +73,7 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    ds = load_minari_dataset(a.dataset)
+    ds = load_dataset(a.dataset)
     t0, trained = time.time(), a.tt_run is None
     if trained:
         cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,

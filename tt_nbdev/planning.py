@@ -13,12 +13,13 @@ from tqdm.auto import tqdm
 from .env_utils import flatten, unflatten, flat_dim, make_vector_env
 from .discretizer import Discretizer
 from .model import TrajectoryTransformer, TTConfig, KVCache, check_spaces, decode_one
-from .sampling import sample_from_logits
+from .sampling import Generators, sample_from_logits
+from .config import check_output_file
 
 # %% auto #0
-__all__ = ['PRESETS', 'D4RL_REF', 'PlanConfig', 'get_plan_config', 'validate_plan', 'beam_plan', 'beam_plan_reference', 'Planner',
-           'normalized_score', 'rollout', 'evaluate', 'check_video_path', 'write_video', 'format_metrics',
-           'plot_beam_tree']
+__all__ = ['PRESETS', 'D4RL_REF', 'PlanConfig', 'get_plan_config', 'validate_plan', 'beam_plan', 'beam_plan_reference',
+           'check_finite', 'Planner', 'normalized_score', 'rollout', 'check_env_output', 'evaluate', 'check_video_path',
+           'write_video', 'format_metrics', 'plot_beam_tree']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -110,8 +111,10 @@ class _Decoder:
 # %% ../nbs/05_beam_rollout.ipynb #9b7815dd
 @torch.no_grad()
 def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
-              generator: torch.Generator | None = None, return_tree: bool = False):
-    "Plan from token prefixes `(E, L0)`; returns the best planned transitions `(E, H, T)` as tokens, and its info."
+              generator: Generators = None, return_tree: bool = False):
+    """Plan from token prefixes `(E, L0)`; returns the best planned transitions `(E, H, T)` as tokens, and its info.
+
+    `generator` is one `torch.Generator` for the batch, or a list of `E`, one per env."""
     c = model.config
     O, A, T, H, B, K = c.observation_dim, c.action_dim, c.transition_dim, cfg.horizon, cfg.beam_width, cfg.n_expand
     E, L0 = prefix.shape
@@ -161,7 +164,7 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
 # %% ../nbs/05_beam_rollout.ipynb #804277b1
 @torch.no_grad()
 def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
-                        generator: torch.Generator | None = None):
+                        generator: Generators = None):
     "Uncached single-env beam search over a prefix `(L0,)`; returns the best planned transitions `(H, T)` as tokens."
     c = model.config
     O, A, T = c.observation_dim, c.action_dim, c.transition_dim
@@ -193,6 +196,16 @@ def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, 
     return x[0, len(prefix) - O:].view(cfg.horizon, T)
 
 # %% ../nbs/05_beam_rollout.ipynb #2ddfa8bd
+def check_finite(x: np.ndarray, active: np.ndarray, what: str = 'observation', step: int | None = None):
+    "Raise a `ValueError` naming the first active env whose row of `x` `(E, D)` holds NaN or inf, and its dimensions."
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(1) & np.asarray(active, bool)
+    if bad.any():
+        e = int(np.flatnonzero(bad)[0])
+        dims = np.flatnonzero(~np.isfinite(np.asarray(x[e], dtype=np.float64))).tolist()
+        at = f" at step {step}" if step is not None else ""
+        raise ValueError(f"env {e} gave a non-finite {what}{at} (NaN or inf in dimension(s) {dims}): "
+                         "no plan can start from it; the simulator has likely diverged")
+
 class Planner:
     "Keeps each env's context of real transitions and plans actions for a batch of observations."
     def __init__(self, model: TrajectoryTransformer, discretizer: Discretizer, cfg: PlanConfig,
@@ -204,11 +217,19 @@ class Planner:
         c = model.config
         self.O, self.A, self.T = c.observation_dim, c.action_dim, c.transition_dim
         self.device = next(model.parameters()).device
-        self.generator = torch.Generator(self.device)
-        if seed is not None: self.generator.manual_seed(seed)
+        self.seed = int(torch.randint(2**62, ()).item()) if seed is None else seed
         self.reset(n_envs)
 
-    def reset(self, n_envs: int):
+    def reset(self, envs: int | list[int]):
+        """Start new episodes in `envs` envs, or in one env per seed of a list (each episode's reset seed).
+        Env `e` samples from its own generator, seeded from `(seed, seeds[e])`: its plans do not depend on the others."""
+        seeds = list(range(envs)) if isinstance(envs, int) else [int(s) for s in envs]
+        self.generators = []
+        for s in seeds:
+            g = torch.Generator(self.device)
+            g.manual_seed(int(np.random.SeedSequence([self.seed % 2**63, s % 2**63]).generate_state(1, np.uint64)[0] >> 1))
+            self.generators.append(g)
+        n_envs = len(seeds)
         self.context = [[] for _ in range(n_envs)]        # token rows (T,) of past transitions
         self.plans = [None] * n_envs                       # (H, T) token plans
         self.age = np.zeros(n_envs, dtype=int)             # steps since each env's last plan
@@ -221,14 +242,16 @@ class Planner:
         o = flatten(self.ospace, obs, batched=True)
         E = len(o)
         active = np.ones(E, bool) if active is None else np.asarray(active)
-        obs_tok = self._tokens(o, slice(0, self.O))
+        if len(self.context) != E: raise ValueError(f"the planner was reset for {len(self.context)} envs but got {E} observations")
+        check_finite(o, active, 'observation')
         need = [e for e in np.flatnonzero(active) if self.plans[e] is None or self.age[e] >= self.cfg.plan_every]
         by_len = {}
         for e in need: by_len.setdefault(len(self.context[e]), []).append(e)
         for envs in by_len.values():                      # envs with the same context length plan in one batch
+            obs_tok = self._tokens(o[envs], slice(0, self.O))
             ctx = [torch.stack(self.context[e]).reshape(-1) if self.context[e] else obs_tok.new_zeros(0) for e in envs]
-            prefix = torch.stack([torch.cat([c_, obs_tok[e]]) for c_, e in zip(ctx, envs)])
-            best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, self.generator)
+            prefix = torch.stack([torch.cat([c_, obs_tok[i]]) for i, c_ in enumerate(ctx)])
+            best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs])
             for i, e in enumerate(envs): self.plans[e], self.age[e] = best[i], 0
         actions = np.zeros((E, self.A), dtype=np.float32)
         for e in np.flatnonzero(active):
@@ -241,9 +264,11 @@ class Planner:
         "Append the real transitions `(s, a, r, V=0)` to each active env's context."
         o = flatten(self.ospace, obs, batched=True)
         rows = np.concatenate([o, actions, np.asarray(rewards, np.float32)[:, None], np.zeros((len(o), 1), np.float32)], 1)
-        tok = self._tokens(rows, None)
-        for e in (np.flatnonzero(active) if active is not None else range(len(o))):
-            self.context[e] = (self.context[e] + [tok[e]])[-self.cfg.context_transitions:]
+        envs = np.flatnonzero(active) if active is not None else np.arange(len(o))
+        check_finite(rows, np.isin(np.arange(len(o)), envs), 'transition')
+        tok = self._tokens(rows[envs], None)
+        for i, e in enumerate(envs):
+            self.context[e] = (self.context[e] + [tok[i]])[-self.cfg.context_transitions:]
 
 # %% ../nbs/05_beam_rollout.ipynb #dc90745d
 D4RL_REF = {'HalfCheetah': (-280.178953, 12135.0), 'Hopper': (-20.272305, 3234.3), 'Walker2d': (1.629008, 4592.3)}
@@ -266,27 +291,32 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
             max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None) -> dict:
     """Run `policy` for `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset) in a vector env of `n_envs`.
 
-    `policy` has `reset(n_envs)`, `act(obs, active) -> actions` and `observe(obs, actions, rewards, active)`, or is
-    a factory `policy(observation_space, action_space, n_envs)` that makes one for the vector env's spaces."""
+    `policy` has `reset(seeds)` (called with each env's reset seed when its episodes start), `act(obs, active) -> actions`
+    and `observe(obs, actions, rewards, active)`, or is a factory `policy(observation_space, action_space, n_envs)`
+    that makes one for the vector env's spaces. An env that returns NaN or inf stops the rollout with a
+    `ValueError` naming the env, the episode's seed and the step."""
     check_video_path(video_path)
     if n_episodes < 1: raise ValueError(f"n_episodes must be >= 1, got {n_episodes}")
     n_envs = min(n_envs or n_episodes, n_episodes)
     kw = {'max_episode_steps': max_episode_steps} if max_episode_steps else {}
     venv = make_vector_env(env, n_envs, render_mode='rgb_array' if video_path else None, **kw)
     env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
+    ospace = venv.single_observation_space
     returns, terminated, frames, steps, act_time, bar = [], [], [], 0, 0.0, None
     try:
         if isinstance(policy, type) or not hasattr(policy, 'act'):                           # a factory (a class too)
             policy = policy(venv.single_observation_space, venv.single_action_space, n_envs)
         missing = [m for m in ('reset', 'act', 'observe') if not callable(getattr(policy, m, None))]
-        if missing: raise TypeError(f"policy {type(policy).__name__} lacks {', '.join(missing)}: a policy has reset(n_envs), "
+        if missing: raise TypeError(f"policy {type(policy).__name__} lacks {', '.join(missing)}: a policy has reset(seeds), "
                                     "act(obs, active) and observe(obs, actions, rewards, active)")
         bar = tqdm(desc='env steps', unit='step', disable=not progress)                   # after the policy's checks
         for rnd in range(math.ceil(n_episodes / n_envs)):
-            obs, _ = venv.reset(seed=seed + rnd * n_envs)
-            policy.reset(n_envs)
+            seeds = [seed + rnd * n_envs + i for i in range(n_envs)]
+            obs, _ = venv.reset(seed=seeds)
+            policy.reset(seeds)
             active = np.arange(n_envs) < n_episodes - rnd * n_envs
-            ret, term = np.zeros(n_envs), np.zeros(n_envs, bool)
+            ret, term, t = np.zeros(n_envs), np.zeros(n_envs, bool), 0
+            check_env_output(flatten(ospace, obs, batched=True), active, seeds, t, 'observation')
             while active.any():
                 t0 = time.perf_counter()
                 act = policy.act(obs, active)
@@ -294,10 +324,12 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
                 if video_path and rnd == 0 and active[0]: frames.append(venv.envs[0].render())
                 nobs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, act, batched=True))
                 policy.observe(obs, act, r, active)
+                check_env_output(np.asarray(r)[:, None], active, seeds, t, 'reward')
                 ret += r * active; term |= te & active
                 steps += int(active.sum()); bar.update(int(active.sum()))
                 active &= ~(te | tr)
-                obs = nobs
+                obs, t = nobs, t + 1
+                check_env_output(flatten(ospace, obs, batched=True), active, seeds, t, 'observation')
             k = min(n_envs, n_episodes - rnd * n_envs)
             returns += ret[:k].tolist(); terminated += term[:k].tolist()
     finally:
@@ -306,6 +338,14 @@ def rollout(policy, env, n_episodes: int = 10, n_envs: int | None = None, seed: 
     if video_path: write_video(frames, video_path)
     return {'returns': np.array(returns), 'terminated': np.array(terminated), 'env_steps': steps,
             'seconds_per_step': act_time / max(steps, 1), 'env_id': env_id}
+
+def check_env_output(x: np.ndarray, active: np.ndarray, seeds: list, step: int, what: str):
+    "Raise a `ValueError` naming the env, its episode's seed and the step if an active env's row of `x` is not finite."
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(1) & active
+    if bad.any():
+        e = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"env {e} (episode seeded {seeds[e]}) returned a non-finite {what} at step {step}: "
+                         "the simulator diverged, so the episode cannot be scored")
 
 def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_episodes: int = 10,
              plan: PlanConfig | str | None = None, n_envs: int | None = None, seed: int = 0,
@@ -329,6 +369,7 @@ def check_video_path(path: str | None):
     "Raise a `ValueError` for a video path that could not be written (checked before any planning)."
     if path is None: return
     if not str(path).endswith(('.mp4', '.gif')): raise ValueError(f"video path {path!r} must end in .mp4 or .gif")
+    check_output_file(path, 'video path')
     if str(path).endswith('.mp4'):
         try: import imageio_ffmpeg  # noqa: F401
         except ImportError: raise ValueError("writing .mp4 needs `pip install imageio-ffmpeg`; or ask for a .gif") from None

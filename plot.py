@@ -33,8 +33,16 @@ def series(records: list[dict], key: str) -> tuple[list[int], list[float]]:
 
 
 def fail(message: str):
-    print(f"error: {message}", file=sys.stderr)
+    print('error: ' + ' '.join(str(message).split()), file=sys.stderr)
     sys.exit(2)
+
+
+def check_out(out: Path):
+    "Fail unless a file can be written at `out`: checked before any run is read."
+    if out.is_dir(): fail(f"--out {out} is a folder: give a .png file name")
+    q = out.parent
+    while not q.exists() and q != q.parent: q = q.parent
+    if not q.is_dir(): fail(f"--out {out} cannot be written: {q} is a file, not a folder")
 
 
 def main(argv: list[str] | None = None):
@@ -42,9 +50,11 @@ def main(argv: list[str] | None = None):
     p.add_argument('runs', nargs='*', metavar='RUN_DIR', help="tt-train run folders (each with a metrics.jsonl)")
     p.add_argument('--out', default='loss.png', help="PNG to write")
     p.add_argument('--ema', type=float, default=0.9, help="smoothing of the loss, in [0, 1); 0 plots it raw")
+    p.error = lambda message: fail(f"{message} (see python plot.py --help)")
     args = p.parse_args(argv)
     if not args.runs: fail("give at least one run folder: python plot.py RUN_DIR [RUN_DIR ...]")
     if not 0 <= args.ema < 1: fail(f"--ema must be in [0, 1), got {args.ema}")
+    check_out(Path(args.out))
     runs = {}
     for d in map(Path, args.runs):
         if not (d / 'metrics.jsonl').is_file(): fail(f"{d} has no metrics.jsonl: is it a tt-train run folder?")

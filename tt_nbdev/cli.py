@@ -9,42 +9,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 import gymnasium as gym
-from .config import arg, dataclass_parser
-from .dataset import load_minari_dataset
-from .model import load_checkpoint
+from .config import arg, check_output_file, fail, given_fields, parse_args, user_errors
+from .dataset import load_dataset
+from .model import load_checkpoint, read_checkpoint
 from .planning import PRESETS, evaluate, format_metrics, check_video_path
-from .training import TrainConfig, train, resolve_device, preset_for
+from .training import TrainConfig, train, resolve_device, preset_for, resume_config
 
 # %% auto #0
-__all__ = ['fail', 'user_errors', 'parse_args', 'is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'resolve_env', 'plan',
-           'plan_main', 'main']
+__all__ = ['is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'resolve_env', 'plan', 'plan_main', 'main']
 
 # %% ../nbs/09_cli.ipynb #4370e962
-def fail(message: str, code: int = 2):
-    "Print `error: message` on one line to stderr and exit with `code`."
-    print('error: ' + ' '.join(str(message).split()), file=sys.stderr)
-    sys.exit(code)
-
-@contextlib.contextmanager
-def user_errors():
-    "Turn the errors a user can fix into `fail`; anything else is a bug and keeps its traceback."
-    try: yield
-    except (ValueError, FileNotFoundError) as e: fail(e)
-    except KeyboardInterrupt: fail("interrupted", 130)
-
-def parse_args(cls, argv: list[str] | None, prog: str):
-    "Parse `argv` into the dataclass `cls`; a usage error is one line too."
-    p = dataclass_parser(cls, prog=prog)
-    p.error = lambda message: fail(f"{message} (see {prog} --help)")
-    return cls(**vars(p.parse_args(argv)))
-
 def is_rank0() -> bool: return int(os.environ.get('RANK', 0)) == 0
 
 # %% ../nbs/09_cli.ipynb #a06666ec
 def train_main(argv: list[str] | None = None):
     "Console script `tt-train`: train on a Minari dataset, then evaluate by planning."
     cfg = parse_args(TrainConfig, argv, 'tt-train')
-    with user_errors(): out = train(cfg)
+    with user_errors(): out = train(resume_config(cfg, given_fields(TrainConfig, argv)))
     if not is_rank0(): return
     if out['eval'] is not None:
         print(format_metrics(out['eval']))
@@ -86,14 +67,18 @@ def find_checkpoint(path: str | None, runs: str = 'runs') -> Path:
 def resolve_env(name: str, download: bool = False):
     "A Gymnasium id as it is, or the Minari dataset of that id (planning then uses its recorded env)."
     if name in gym.registry: return name
-    try: return load_minari_dataset(name, download)
+    try: return load_dataset(name, download=download)
     except FileNotFoundError as e:
         raise ValueError(f"{name!r} is not a registered Gymnasium env id, and as a Minari dataset id: {e}") from None
 
 def plan(args: PlanArgs) -> dict:
     "Plan `args.episodes` episodes with a checkpoint; returns the metrics with the paths written."
+    for name in ('episodes', 'n_envs', 'max_episode_steps', 'horizon', 'beam_width'):
+        if (v := getattr(args, name)) is not None and v < 1: raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
+    if args.seed < 0: raise ValueError(f"--seed must be >= 0, got {args.seed}")
     check_video_path(args.video)
     path = find_checkpoint(args.checkpoint)
+    out = check_output_file(args.out if args.out else path.parent / 'plan.json', '--out')
     model, disc, state = load_checkpoint(path, map_location=resolve_device(args.device))
     run = state.get('train_config') or {}
     if args.env is None and 'dataset' not in run: raise ValueError(f"{path} does not record its dataset: pass --env")
@@ -102,7 +87,6 @@ def plan(args: PlanArgs) -> dict:
     m = evaluate(model, disc, env, args.episodes, plan=preset, n_envs=args.n_envs, seed=args.seed,
                  max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video,
                  horizon=args.horizon, beam_width=args.beam_width)
-    out = Path(args.out) if args.out else path.parent / 'plan.json'
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(m | {'checkpoint': str(path)}, indent=2) + '\n')
     return m | {'checkpoint': str(path), 'out': str(out), 'video': args.video}

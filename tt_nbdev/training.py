@@ -17,20 +17,22 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
-from .config import arg, save_config
-from .collect import DEFAULT_DATASET_ID
-from .dataset import build_dataset, collate_batch, load_minari_dataset
-from .model import TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint, load_checkpoint
+from .config import arg, check_output_dir, save_config
+from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, load_dataset
+from .discretizer import Discretizer
+from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint, load_checkpoint,
+                            read_checkpoint)
 from .planning import PRESETS, evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'resolve_device', 'check_amp', 'validate_train_config', 'Schedule',
-           'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'token_types',
-           'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'preset_for', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'train']
+__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'preset_for', 'resolve_device', 'check_amp', 'validate_train_config',
+           'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
+           'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
+           'init_distributed', 'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'train']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
-RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download')
+RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
+                  'log_every', 'checkpoint_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
 
 @dataclass
 class TrainConfig:
@@ -62,7 +64,8 @@ class TrainConfig:
     seed: int = arg(0, "seed of the weights, the data order and dropout")
     # where and how it runs
     run_dir: Optional[str] = arg(None, "output folder; None: runs/<dataset>-<date>-<time>")
-    resume: bool = arg(False, "continue the run in --run-dir from its checkpoint.pt (a fresh start if it has none)")
+    resume: bool = arg(False, "continue the run in --run-dir from its checkpoint.pt (a fresh start if it has none) with the run's "
+                              "settings; only where and how it runs, logs, checkpoints and evaluates may change, and are reported")
     device: Optional[str] = arg(None, "torch device; None: cuda if available, else cpu")
     amp: bool = arg(False, "bf16 autocast (CUDA only)")
     compile: bool = arg(False, "torch.compile the model")
@@ -75,6 +78,14 @@ class TrainConfig:
     eval_episodes: int = arg(5, "episodes per evaluation (0: no evaluation)")
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
     plan: Optional[str] = arg(None, "planner preset; None: the preset named after the dataset's env", choices=tuple(PRESETS))
+
+# %% ../nbs/06_training.ipynb #db4a735c
+def preset_for(dataset_id: str) -> str:
+    "The planner preset named after the env (and level) in `dataset_id`; the paper's default otherwise."
+    name = dataset_id.lower()
+    for key in sorted((k for k in PRESETS if k != 'tiny'), key=len, reverse=True):
+        if all(part in name for part in key.split('-', 1)): return key
+    return 'halfcheetah'
 
 # %% ../nbs/06_training.ipynb #696215cd
 def resolve_device(name: str | None = None) -> torch.device:
@@ -93,17 +104,29 @@ def check_amp(device: torch.device):
 
 def validate_train_config(cfg: TrainConfig, world_size: int = 1):
     "Raise a `ValueError` naming the first bad setting of `cfg`."
-    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs', 'max_steps', 'max_episodes']
+    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs', 'max_steps',
+                'max_episodes', 'eval_max_episode_steps']
     for name in positive:
         if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{name} must be >= 1, got {v}")
-    for name in ('eval_every', 'eval_episodes', 'checkpoint_every', 'num_workers'):
-        if getattr(cfg, name) < 0: raise ValueError(f"{name} must be >= 0, got {getattr(cfg, name)}")
+    for name in ('eval_every', 'eval_episodes', 'checkpoint_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
+        if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
+    for name in ('lr', 'grad_clip'):
+        if not getattr(cfg, name) > 0: raise ValueError(f"{name} must be > 0, got {getattr(cfg, name)}")
+    if not 0 < cfg.discount <= 1: raise ValueError(f"discount must be in (0, 1], got {cfg.discount}")
+    if not all(0 <= b < 1 for b in cfg.betas): raise ValueError(f"betas must be in [0, 1), got {cfg.betas}")
+    if cfg.n_bins > MAX_BINS:
+        raise ValueError(f"n_bins={cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
     if cfg.n_embd % cfg.n_head: raise ValueError(f"n_embd={cfg.n_embd} must be divisible by n_head={cfg.n_head}")
     if not 0 <= cfg.dropout < 1: raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
     if len(cfg.betas) != 2: raise ValueError(f"betas takes two numbers, got {cfg.betas}")
     if cfg.batch_size % world_size:
         raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {world_size} processes")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
+    preset = cfg.plan or preset_for(cfg.dataset)
+    if cfg.eval_episodes and (ctx := PRESETS[preset].context_transitions) > cfg.n_transitions:
+        raise ValueError(f"evaluation plans with preset {preset!r}, whose context of {ctx} transitions does not fit "
+                         f"n_transitions={cfg.n_transitions}: raise --n-transitions to {ctx}, pick a smaller --plan, "
+                         "or turn evaluation off with --eval-episodes 0")
 
 # %% ../nbs/06_training.ipynb #3c9188cd
 @dataclass
@@ -162,13 +185,17 @@ def step_seed(seed: int, rank: int, step: int) -> int:
     return int(np.random.SeedSequence([seed, rank, step]).generate_state(1, np.uint64)[0] % 2**63)
 
 def rng_state() -> dict:
-    "The global torch (CPU and CUDA), numpy and Python RNG states."
-    return {'torch': torch.get_rng_state(), 'numpy': np.random.get_state(), 'python': random.getstate(),
-            'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
+    "The global torch (CPU and CUDA), numpy and Python RNG states, as tensors and plain data (what a checkpoint may hold)."
+    name, keys, pos, has_gauss, gauss = np.random.get_state()
+    return {'torch': torch.get_rng_state(), 'numpy': (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
+            'python': random.getstate(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
 
 def set_rng_state(s: dict):
-    "Restore states from `rng_state`."
-    torch.set_rng_state(s['torch']); np.random.set_state(s['numpy']); random.setstate(s['python'])
+    "Restore states from `rng_state` (older checkpoints hold numpy's keys as a numpy array)."
+    name, keys, pos, has_gauss, gauss = s['numpy']
+    keys = keys.numpy() if isinstance(keys, torch.Tensor) else np.asarray(keys)
+    torch.set_rng_state(s['torch']); np.random.set_state((name, keys.astype(np.uint32), pos, has_gauss, gauss))
+    random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in s['python']))
     if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
 
 @contextlib.contextmanager
@@ -233,14 +260,6 @@ class MetricsLog:
 
     def close(self): self.file.close(); self.tb.close()
 
-# %% ../nbs/06_training.ipynb #db4a735c
-def preset_for(dataset_id: str) -> str:
-    "The planner preset named after the env (and level) in `dataset_id`; the paper's default otherwise."
-    name = dataset_id.lower()
-    for key in sorted((k for k in PRESETS if k != 'tiny'), key=len, reverse=True):
-        if all(part in name for part in key.split('-', 1)): return key
-    return 'halfcheetah'
-
 # %% ../nbs/06_training.ipynb #4ffa42a7
 def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfig, progress: bool = True) -> dict:
     "Plan `cfg.eval_episodes` episodes with the model, leaving the training's random streams and mode as they were."
@@ -279,6 +298,31 @@ def _checkpoint_state(step: int, sched: Schedule, opt, cfg: TrainConfig, world: 
             'lr': cfg.lr * sched.lr_mult(step), 'optimizer': opt.state_dict(), 'rng': rng_state(),
             'train_config': dataclasses.asdict(cfg), 'world_size': world}
 
+# %% ../nbs/06_training.ipynb #1a00639c
+def run_config(state: dict, path) -> TrainConfig:
+    "The `TrainConfig` a checkpoint was written with."
+    try: return TrainConfig(**state['train_config'])
+    except TypeError as e: raise ValueError(f"{path} holds a config this version cannot read: {e}") from None
+
+def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
+    "Refuse `cfg` if a setting outside `RUNTIME_FIELDS` differs from the run's `saved` one; describe the runtime changes."
+    def differ(runtime: bool):
+        return [(f.name, getattr(saved, f.name), getattr(cfg, f.name)) for f in dataclasses.fields(TrainConfig)
+                if (f.name in RUNTIME_FIELDS) == runtime and getattr(saved, f.name) != getattr(cfg, f.name)
+                and f.name not in ('resume', 'run_dir')]
+    if bad := differ(False):
+        raise ValueError(f"--resume continues {cfg.run_dir} with its own settings, but these differ from the run's: "
+                         + ', '.join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in bad)
+                         + "; drop them to resume, or start a new run in another --run-dir")
+    return ', '.join(f"{k} {a!r} -> {b!r}" for k, a, b in differ(True))
+
+def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
+    "For `--resume`: the config of the run in `cfg.run_dir`, with the fields named in `given` taken from `cfg`."
+    ckpt = Path(cfg.run_dir or '') / 'checkpoint.pt'
+    if not cfg.resume or cfg.run_dir is None or not ckpt.exists(): return cfg
+    saved = run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
+    return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in given | {'resume', 'run_dir'}})
+
 # %% ../nbs/06_training.ipynb #1a00639d
 def train(cfg: TrainConfig) -> dict:
     "Train as `cfg` says, alone or as one process of a `torchrun` job; returns the output paths and final metrics."
@@ -295,12 +339,13 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
         name = [default_run_dir(cfg.dataset)]
         if world > 1: dist.broadcast_object_list(name, src=0)
         cfg = dataclasses.replace(cfg, run_dir=name[0])
-    run_dir = Path(cfg.run_dir)
+    run_dir = check_output_dir(cfg.run_dir, '--run-dir')
     ckpt_path, model_path = run_dir / 'checkpoint.pt', run_dir / 'model.pt'
     state = None
     if cfg.resume and ckpt_path.exists():
-        state = torch.load(ckpt_path, map_location='cpu', weights_only=False)
-        cfg = dataclasses.replace(TrainConfig(**state['train_config']), **{k: getattr(cfg, k) for k in RUNTIME_FIELDS})
+        state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
+        changed = check_resume(cfg, run_config(state, ckpt_path))
+        if changed and main: print(f"resuming {run_dir} with changed settings: {changed}", flush=True)
     elif not cfg.resume and (ckpt_path.exists() or model_path.exists()):
         raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
     validate_train_config(cfg, world)
@@ -310,7 +355,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
     # ---- data
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     if world > 1 and not main: dist.barrier()                 # process 0 downloads first, the others find it local
-    source = load_minari_dataset(cfg.dataset, cfg.download)
+    source = load_dataset(cfg.dataset, download=cfg.download)
     if world > 1 and main: dist.barrier()
     if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
         raise ValueError(f"max_episodes={cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
@@ -329,7 +374,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
     opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
     step = 0
     if state is not None:
-        if not np.array_equal(state['discretizer']['edges'], ds.discretizer.edges):
+        if not np.array_equal(Discretizer.from_state_dict(state['discretizer']).edges, ds.discretizer.edges):
             raise ValueError(f"{ckpt_path} was trained on different data: the bins of {cfg.dataset} have changed")
         model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer'])
         step = state['step']; set_rng_state(state['rng'])

@@ -54,7 +54,7 @@ def main():
     sync = torch.cuda.synchronize if dev.type == 'cuda' else (lambda: None)
     torch.manual_seed(0)
     O, A = 17, 6
-    model = TrajectoryTransformer(TTConfig(O, A)).to(dev).eval()
+    model = TrajectoryTransformer(TTConfig(observation_dim=O, action_dim=A)).to(dev).eval()
     disc = Discretizer.fit(np.random.default_rng(0).normal(size=(10_000, O + A + 2)), 100)
     cfg = PRESETS['halfcheetah']
     T = O + A + 2

@@ -17,8 +17,9 @@ from common import save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import load_checkpoint
-from tt_nbdev.planning import evaluate, rollout, normalized_score, get_plan_config
-from tt_nbdev.training import TrainConfig, train, preset_for
+from tt_nbdev.planning import rollout, get_plan_config
+from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
+from tt_nbdev.training import TrainConfig, train
 
 
 def bc_data(ds):
@@ -84,11 +85,11 @@ def main():
     t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
     model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
     n_params = sum(p.numel() for p in model.parameters())
-    plan = get_plan_config(a.plan or preset_for(a.dataset))
+    plan = get_plan_config(a.plan or a.dataset)
     tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
-    greedy = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000, k_act=1, cdf_act=None) if a.greedy_actions else None
+    greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
-    bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), ds, a.episodes, seed=a.seed + 10_000, progress=False)['returns']
+    bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)['returns']
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     env_id = tt['env_id']
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]

@@ -22,7 +22,7 @@ def main():
     cuda = dev.type == 'cuda'
     bs = a.batch_size or (256 if cuda else 64)
     torch.manual_seed(0)
-    cfg = TTConfig(17, 6)
+    cfg = TTConfig(observation_dim=17, action_dim=6)
     model = TrajectoryTransformer(cfg).to(dev).train()
     opt = configure_optimizer(model)
     x = torch.randint(0, 100, (bs, cfg.block_size), device=dev)

@@ -4,10 +4,9 @@
 
 # %% ../nbs/02_dataset.ipynb #77246cbf
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile
+import hashlib, json, os, tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from dataclasses import dataclass
 import numpy as np
 import torch
 import minari

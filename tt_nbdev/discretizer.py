@@ -6,6 +6,7 @@
 from __future__ import annotations
 import numpy as np
 import torch
+from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['Discretizer']
@@ -34,23 +35,6 @@ class Discretizer:
     @property
     def widths(self): return np.diff(self.edges, axis=1)
 
-    @classmethod
-    def fit(cls, data: np.ndarray, n_bins: int = 100, strategy: str = 'quantile') -> Discretizer:
-        "Fit edges to `data` of shape `(M, D)` with the `uniform` or `quantile` strategy."
-        data = np.asarray(data, dtype=np.float64)
-        if data.ndim != 2 or len(data) == 0: raise ValueError(f"data must be (M, D) with M >= 1, got {data.shape}")
-        if n_bins < 1: raise ValueError(f"n_bins must be >= 1, got {n_bins}")
-        if bad := np.flatnonzero(~np.isfinite(data).all(0)).tolist():
-            raise ValueError(f"data has NaN or inf in dimension(s) {bad}")
-        if strategy == 'uniform':
-            lo, hi = data.min(0), data.max(0)
-            edges = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, n_bins + 1)[None]
-        elif strategy == 'quantile':
-            edges = np.quantile(data, np.linspace(0, 1, n_bins + 1), axis=0).T
-            edges = np.maximum.accumulate(edges, axis=1)  # quantile interpolation can wobble by an ulp
-        else: raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
-        return cls(edges, strategy)
-
     def _tensors(self, device):
         "Inner edges `(D, N-1)` and centers `(D, N)` as float32 tensors on `device`, cached."
         key = str(device)
@@ -64,40 +48,65 @@ class Discretizer:
         if len(idx) != d: raise ValueError(f"last axis has {d} values but dims select {len(idx)} of {self.dim} dimensions")
         return idx
 
-    def encode(self, x, dims=None):
-        "Bin index of each value of `x` `(..., d)`; `dims` (a slice or indices) picks which dimensions `x` holds."
-        t, back = _as_torch(x)
-        idx = self._dims(dims, t.shape[-1])
-        inner, _ = self._tensors(t.device)
-        flat = t.reshape(-1, t.shape[-1]).to(torch.float32).T.contiguous()  # (d, M)
-        if not (finite := torch.isfinite(flat).all(1)).all():
-            bad = idx[~finite.cpu().numpy()].tolist()
-            raise ValueError(f"cannot encode NaN or inf: found in dimension(s) {bad} of {self.dim}; "
-                             "a diverged simulator or a broken sensor gives these, so check the input")
-        tok = torch.searchsorted(inner[idx], flat, right=True)             # (d, M), clipped into [0, N-1] by construction
-        return back(tok.T.reshape(t.shape))
-
-    def decode(self, tokens, dims=None):
-        "Bin centers of `tokens` `(..., d)`."
-        t, back = _as_torch(tokens)
-        idx = self._dims(dims, t.shape[-1])
-        _, centers = self._tensors(t.device)
-        c = centers[idx]                                                   # (d, N)
-        out = c[torch.arange(len(idx), device=t.device), t.long().clamp(0, self.n_bins - 1)]
-        return back(out)
-
-    def expectation(self, probs, dims=None):
-        "Expected value under a distribution over bins: `probs` `(..., d, N)` → `(..., d)`."
-        t, back = _as_torch(probs)
-        idx = self._dims(dims, t.shape[-2])
-        _, centers = self._tensors(t.device)
-        return back((t.to(torch.float32) * centers[idx]).sum(-1))
-
-    def state_dict(self) -> dict:
-        "Edges as a float64 tensor and the strategy's name: plain data a checkpoint can hold without pickled objects."
-        return {'edges': torch.from_numpy(self.edges.copy()), 'strategy': self.strategy}
-    @classmethod
-    def from_state_dict(cls, d: dict) -> Discretizer:
-        edges = d['edges'].numpy() if isinstance(d['edges'], torch.Tensor) else d['edges']  # older checkpoints hold numpy
-        return cls(np.asarray(edges), d['strategy'])
     def __repr__(self): return f"Discretizer(dim={self.dim}, n_bins={self.n_bins}, strategy={self.strategy!r})"
+
+# %% ../nbs/01_discretizer.ipynb #26410a91
+@patch(cls_method=True)
+def fit(cls: Discretizer, data: np.ndarray, n_bins: int = 100, strategy: str = 'quantile') -> Discretizer:
+    "Fit edges to `data` of shape `(M, D)` with the `uniform` or `quantile` strategy."
+    data = np.asarray(data, dtype=np.float64)
+    if data.ndim != 2 or len(data) == 0: raise ValueError(f"data must be (M, D) with M >= 1, got {data.shape}")
+    if n_bins < 1: raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    if bad := np.flatnonzero(~np.isfinite(data).all(0)).tolist():
+        raise ValueError(f"data has NaN or inf in dimension(s) {bad}")
+    if strategy == 'uniform':
+        lo, hi = data.min(0), data.max(0)
+        edges = lo[:, None] + (hi - lo)[:, None] * np.linspace(0, 1, n_bins + 1)[None]
+    elif strategy == 'quantile':
+        edges = np.quantile(data, np.linspace(0, 1, n_bins + 1), axis=0).T
+        edges = np.maximum.accumulate(edges, axis=1)  # quantile interpolation can wobble by an ulp
+    else: raise ValueError(f"strategy must be 'uniform' or 'quantile', got {strategy!r}")
+    return cls(edges, strategy)
+
+# %% ../nbs/01_discretizer.ipynb #26410a93
+@patch
+def encode(self: Discretizer, x, dims=None):
+    "Bin index of each value of `x` `(..., d)`; `dims` (a slice or indices) picks which dimensions `x` holds."
+    t, back = _as_torch(x)
+    idx = self._dims(dims, t.shape[-1])
+    inner, _ = self._tensors(t.device)
+    flat = t.reshape(-1, t.shape[-1]).to(torch.float32).T.contiguous()  # (d, M)
+    if not (finite := torch.isfinite(flat).all(1)).all():
+        bad = idx[~finite.cpu().numpy()].tolist()
+        raise ValueError(f"cannot encode NaN or inf: found in dimension(s) {bad} of {self.dim}; "
+                         "a diverged simulator or a broken sensor gives these, so check the input")
+    tok = torch.searchsorted(inner[idx], flat, right=True)             # (d, M), clipped into [0, N-1] by construction
+    return back(tok.T.reshape(t.shape))
+
+@patch
+def decode(self: Discretizer, tokens, dims=None):
+    "Bin centers of `tokens` `(..., d)`."
+    t, back = _as_torch(tokens)
+    idx = self._dims(dims, t.shape[-1])
+    _, centers = self._tensors(t.device)
+    c = centers[idx]                                                   # (d, N)
+    out = c[torch.arange(len(idx), device=t.device), t.long().clamp(0, self.n_bins - 1)]
+    return back(out)
+
+@patch
+def expectation(self: Discretizer, probs, dims=None):
+    "Expected value under a distribution over bins: `probs` `(..., d, N)` → `(..., d)`."
+    t, back = _as_torch(probs)
+    idx = self._dims(dims, t.shape[-2])
+    _, centers = self._tensors(t.device)
+    return back((t.to(torch.float32) * centers[idx]).sum(-1))
+
+# %% ../nbs/01_discretizer.ipynb #26410a95
+@patch
+def state_dict(self: Discretizer) -> dict:
+    "Edges as a float64 tensor and the strategy's name: plain data a checkpoint can hold without pickled objects."
+    return {'edges': torch.from_numpy(self.edges.copy()), 'strategy': self.strategy}
+@patch(cls_method=True)
+def from_state_dict(cls: Discretizer, d: dict) -> Discretizer:
+    edges = d['edges'].numpy() if isinstance(d['edges'], torch.Tensor) else d['edges']  # older checkpoints hold numpy
+    return cls(np.asarray(edges), d['strategy'])

@@ -5,8 +5,8 @@
 # %% ../nbs/04_sampling.ipynb #c96ed1ac
 from __future__ import annotations
 import torch
-import torch.nn.functional as F
-from .model import TrajectoryTransformer, KVCache
+from .model import TrajectoryTransformer
+from .cache import KVCache
 
 # %% auto #0
 __all__ = ['Generators', 'filter_top_k', 'filter_cdf', 'uniforms', 'draw', 'sample_from_logits', 'sample_tokens']

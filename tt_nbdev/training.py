@@ -20,20 +20,19 @@ from tqdm.auto import tqdm
 from .config import arg, check_output_dir, save_config
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, load_dataset
 from .discretizer import Discretizer
-from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint, load_checkpoint,
-                            read_checkpoint)
-from .planning import PRESETS, evaluate
+from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint,
+                            read_checkpoint, resolve_device, upgrade_state_dict)
+from .planning import PRESETS, get_plan_config
+from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'preset_for', 'resolve_device', 'check_amp', 'validate_train_config',
-           'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
-           'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'train']
+__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'check_amp', 'validate_train_config', 'Schedule', 'make_schedule',
+           'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'token_types', 'token_stats',
+           'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars', 'init_distributed',
+           'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run', 'build_data', 'build_model',
+           'train_step', 'finish', 'train', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
-RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
-                  'log_every', 'checkpoint_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
-
 @dataclass
 class TrainConfig:
     "Train a Trajectory Transformer on a Minari dataset, checkpoint it, and evaluate it by planning."
@@ -79,24 +78,11 @@ class TrainConfig:
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
     plan: Optional[str] = arg(None, "planner preset; None: the preset named after the dataset's env", choices=tuple(PRESETS))
 
-# %% ../nbs/06_training.ipynb #db4a735c
-def preset_for(dataset_id: str) -> str:
-    "The planner preset named after the env (and level) in `dataset_id`; the paper's default otherwise."
-    name = dataset_id.lower()
-    for key in sorted((k for k in PRESETS if k != 'tiny'), key=len, reverse=True):
-        if all(part in name for part in key.split('-', 1)): return key
-    return 'halfcheetah'
+# %% ../nbs/06_training.ipynb #5256ed00
+RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
+                  'log_every', 'checkpoint_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
 
 # %% ../nbs/06_training.ipynb #696215cd
-def resolve_device(name: str | None = None) -> torch.device:
-    "`name` as a torch device; None picks CUDA when available. A device this machine lacks is a `ValueError`."
-    if name is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except RuntimeError as e: raise ValueError(f"unknown device {name!r}: {e}") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r}: CUDA is not available on this machine")
-    if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device {name!r}: MPS is not available on this machine")
-    return dev
-
 def check_amp(device: torch.device):
     "Raise a `ValueError` unless `device` can run bf16 autocast."
     if device.type != 'cuda' or not torch.cuda.is_bf16_supported():
@@ -122,11 +108,10 @@ def validate_train_config(cfg: TrainConfig, world_size: int = 1):
     if cfg.batch_size % world_size:
         raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {world_size} processes")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
-    preset = cfg.plan or preset_for(cfg.dataset)
-    if cfg.eval_episodes and (ctx := PRESETS[preset].context_transitions) > cfg.n_transitions:
-        raise ValueError(f"evaluation plans with preset {preset!r}, whose context of {ctx} transitions does not fit "
-                         f"n_transitions={cfg.n_transitions}: raise --n-transitions to {ctx}, pick a smaller --plan, "
-                         "or turn evaluation off with --eval-episodes 0")
+    if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
+        raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
+                         f"transitions, which does not fit n_transitions={cfg.n_transitions}: raise --n-transitions to "
+                         f"{ctx}, pick a smaller --plan, or turn evaluation off with --eval-episodes 0")
 
 # %% ../nbs/06_training.ipynb #3c9188cd
 @dataclass
@@ -266,7 +251,7 @@ def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfi
     with preserved_rng():
         model.eval()
         try:
-            return evaluate(model, discretizer, env, cfg.eval_episodes, plan=cfg.plan or preset_for(cfg.dataset),
+            return evaluate(model, discretizer, env, cfg.eval_episodes, plan=get_plan_config(cfg.plan or cfg.dataset),
                             seed=cfg.seed, max_episode_steps=cfg.eval_max_episode_steps, progress=progress)
         finally: model.train()
 
@@ -323,6 +308,84 @@ def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
     saved = run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
     return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in given | {'resume', 'run_dir'}})
 
+# %% ../nbs/06_training.ipynb #1a00639f
+def open_run(cfg: TrainConfig, main: bool, world: int) -> tuple[TrainConfig, dict | None]:
+    "The config with its run folder, and the checkpoint to resume from (None for a fresh run)."
+    if cfg.resume and cfg.run_dir is None: raise ValueError("--resume needs the --run-dir of the run to continue")
+    if cfg.run_dir is None:
+        name = [default_run_dir(cfg.dataset)]
+        if world > 1: dist.broadcast_object_list(name, src=0)
+        cfg = dataclasses.replace(cfg, run_dir=name[0])
+    run_dir = check_output_dir(cfg.run_dir, '--run-dir')
+    ckpt_path, state = run_dir / 'checkpoint.pt', None
+    if cfg.resume and ckpt_path.exists():
+        state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
+        changed = check_resume(cfg, run_config(state, ckpt_path))
+        if changed and main: print(f"resuming {run_dir} with changed settings: {changed}", flush=True)
+    elif not cfg.resume and (ckpt_path.exists() or (run_dir / 'model.pt').exists()):
+        raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
+    validate_train_config(cfg, world)
+    return cfg, state
+
+# %% ../nbs/06_training.ipynb #1a0063a1
+def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
+    "The Minari dataset and its `TrajectoryDataset` of tokens."
+    if world > 1 and not main: dist.barrier()
+    source = load_dataset(cfg.dataset, download=cfg.download)
+    if world > 1 and main: dist.barrier()
+    if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
+        raise ValueError(f"max_episodes={cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
+    ds = build_dataset(source, cfg.n_bins, cfg.strategy, cfg.discount, cfg.termination_penalty, cfg.n_transitions,
+                       episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes), progress=show)
+    return source, ds
+
+def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:
+    "Model, optimizer and the step to start from, restored from `state` when resuming."
+    mconf = TTConfig(observation_dim=ds.observation_dim, action_dim=ds.action_dim, n_bins=cfg.n_bins,
+                     n_transitions=cfg.n_transitions, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                     dropout=cfg.dropout, action_weight=cfg.action_weight)
+    model = TrajectoryTransformer(mconf).to(device)
+    opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
+    if state is None: return model, opt, 0
+    if not np.array_equal(Discretizer.from_state_dict(state['discretizer']).edges, ds.discretizer.edges):
+        raise ValueError(f"{cfg.run_dir}/checkpoint.pt was trained on different data: the bins of {cfg.dataset} have changed")
+    model.load_state_dict(upgrade_state_dict(state['model'])); opt.load_state_dict(state['optimizer'])
+    set_rng_state(state['rng'])
+    return model, opt, state['step']
+
+# %% ../nbs/06_training.ipynb #1a0063a3
+def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, autocast) -> tuple:
+    "Forward, backward, clip and step on one batch `(x, y, mask)`; returns the logits, the loss and the gradient norm."
+    x, y, mask = batch
+    for g in opt.param_groups: g['lr'] = lr
+    with autocast(): logits, loss = net(x, y, mask)
+    if world > 1:
+        n_all = mask.sum().detach().clone(); dist.all_reduce(n_all)
+        loss = loss * (mask.sum() * world / n_all)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+    opt.step()
+    return logits, loss, grad_norm
+
+# %% ../nbs/06_training.ipynb #1a0063a5
+def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int, world: int, log, show: bool, t_start: float) -> dict:
+    "Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics."
+    run_dir = Path(cfg.run_dir)
+    save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **_checkpoint_state(step, sched, opt, cfg, world))
+    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg))
+    result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
+              'tensorboard': str(run_dir / 'tb'), 'checkpoint': str(run_dir / 'checkpoint.pt'), 'model': str(run_dir / 'model.pt'),
+              'steps': step, 'epochs': step / sched.steps_per_epoch, 'train_seconds': time.time() - t_start,
+              'dataset_return_mean': float(np.mean(ds.episode_returns)), 'eval': None}
+    if cfg.eval_episodes:
+        m = evaluate_run(model, ds.discretizer, source, cfg, progress=show)
+        log.log(step, eval_scalars(m))
+        (run_dir / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
+        result['eval'] = m
+    log.close()
+    return result
+
 # %% ../nbs/06_training.ipynb #1a00639d
 def train(cfg: TrainConfig) -> dict:
     "Train as `cfg` says, alone or as one process of a `torchrun` job; returns the output paths and final metrics."
@@ -333,94 +396,52 @@ def train(cfg: TrainConfig) -> dict:
 
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dict:
     main, t_start = rank == 0, time.time()
-    # ---- the run: fresh, or resumed from its checkpoint (whose config wins)
-    if cfg.resume and cfg.run_dir is None: raise ValueError("--resume needs the --run-dir of the run to continue")
-    if cfg.run_dir is None:
-        name = [default_run_dir(cfg.dataset)]
-        if world > 1: dist.broadcast_object_list(name, src=0)
-        cfg = dataclasses.replace(cfg, run_dir=name[0])
-    run_dir = check_output_dir(cfg.run_dir, '--run-dir')
-    ckpt_path, model_path = run_dir / 'checkpoint.pt', run_dir / 'model.pt'
-    state = None
-    if cfg.resume and ckpt_path.exists():
-        state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
-        changed = check_resume(cfg, run_config(state, ckpt_path))
-        if changed and main: print(f"resuming {run_dir} with changed settings: {changed}", flush=True)
-    elif not cfg.resume and (ckpt_path.exists() or model_path.exists()):
-        raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
-    validate_train_config(cfg, world)
+    cfg, state = open_run(cfg, main, world)
     if cfg.amp: check_amp(device)
     show = main and cfg.progress
-
-    # ---- data
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
-    if world > 1 and not main: dist.barrier()                 # process 0 downloads first, the others find it local
-    source = load_dataset(cfg.dataset, download=cfg.download)
-    if world > 1 and main: dist.barrier()
-    if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
-        raise ValueError(f"max_episodes={cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
-    ds = build_dataset(source, cfg.n_bins, cfg.strategy, cfg.discount, cfg.termination_penalty, cfg.n_transitions,
-                       episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes),
-                       progress=show)
-    mconf = TTConfig(ds.observation_dim, ds.action_dim, cfg.n_bins, cfg.n_transitions, cfg.n_layer, cfg.n_head,
-                     cfg.n_embd, cfg.dropout, cfg.action_weight)
-    sched = make_schedule(len(ds), mconf.block_size, cfg.batch_size, world, cfg.n_epochs, cfg.max_steps, cfg.warmup_tokens)
+    source, ds = build_data(cfg, main, world, show)
+    sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, cfg.max_steps, cfg.warmup_tokens)
     sampler = EpochSampler(len(ds), sched.batch_per_rank, cfg.seed, rank, world)
     loader = DataLoader(ds, sched.batch_per_rank, sampler=sampler, collate_fn=collate_batch, num_workers=cfg.num_workers,
                         pin_memory=device.type == 'cuda', generator=torch.Generator().manual_seed(cfg.seed))
-
-    # ---- model and optimizer
-    model = TrajectoryTransformer(mconf).to(device)
-    opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
-    step = 0
-    if state is not None:
-        if not np.array_equal(Discretizer.from_state_dict(state['discretizer']).edges, ds.discretizer.edges):
-            raise ValueError(f"{ckpt_path} was trained on different data: the bins of {cfg.dataset} have changed")
-        model.load_state_dict(state['model']); opt.load_state_dict(state['optimizer'])
-        step = state['step']; set_rng_state(state['rng'])
+    model, opt, step = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
     autocast = lambda: torch.autocast('cuda', dtype=torch.bfloat16) if cfg.amp else contextlib.nullcontext()
-
-    # ---- outputs
-    log, result = None, {}
+    log = None
     if main:
-        save_config(cfg, run_dir / 'config.json')
-        log = MetricsLog(run_dir, resume_step=step if state is not None else None)
-        verb = f"resuming at step {step} of" if state is not None else "training"
-        print(f"{verb} {sched.total_steps} steps ({sched.total_steps / sched.steps_per_epoch:.2f} epochs of "
-              f"{sched.steps_per_epoch}) on {cfg.dataset} ({len(ds)} windows), {world} process(es) on {device}; "
-              f"outputs in {run_dir}", flush=True)
+        save_config(cfg, Path(cfg.run_dir) / 'config.json')
+        log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
+        print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
+              f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
+              f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}", flush=True)
+    step = run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show)
+    result = finish(cfg, model, opt, ds, source, sched, step, world, log, show, t_start) if main else {}
+    if world > 1: dist.barrier()
+    return result
 
-    def save():
-        save_checkpoint(ckpt_path, model, ds.discretizer, **_checkpoint_state(step, sched, opt, cfg, world))
-
-    # ---- the loop
+# %% ../nbs/06_training.ipynb #1a0063a8
+def run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show) -> int:
+    "Train from `step` to `sched.total_steps`; returns the last step."
+    main, mconf = rank == 0, model.config
+    save = lambda: save_checkpoint(Path(cfg.run_dir) / 'checkpoint.pt', model, ds.discretizer,
+                                   **_checkpoint_state(step, sched, opt, cfg, world))
     epoch, skip = divmod(step, sched.steps_per_epoch)
-    n_epochs_run = math.ceil(sched.total_steps / sched.steps_per_epoch)
-    epoch_bar = tqdm(total=n_epochs_run, initial=epoch, desc='epochs', unit='epoch', disable=not show)
+    epoch_bar = tqdm(total=math.ceil(sched.total_steps / sched.steps_per_epoch), initial=epoch, desc='epochs', unit='epoch', disable=not show)
     t_log, step_log = time.perf_counter(), step
     model.train()
     while step < sched.total_steps:
         sampler.set_epoch(epoch, skip)
         bar = tqdm(total=min(len(loader), sched.total_steps - step), desc=f'epoch {epoch + 1}', unit='batch', leave=False, disable=not show)
-        for x, y, mask in loader:
+        for batch in loader:
             torch.manual_seed(step_seed(cfg.seed, rank, step))
-            x, y, mask = (t.to(device, non_blocking=True) for t in (x, y, mask))
+            batch = [t.to(device, non_blocking=True) for t in batch]
             lr = cfg.lr * sched.lr_mult(step + 1)
-            for g in opt.param_groups: g['lr'] = lr
-            with autocast(): logits, loss = net(x, y, mask)
-            if world > 1:
-                n_all = mask.sum().detach().clone(); dist.all_reduce(n_all)
-                loss = loss * (mask.sum() * world / n_all)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-            opt.step()
+            logits, loss, grad_norm = train_step(net, model, opt, batch, lr, cfg, world, autocast)
             step += 1; bar.update()
-
             if step % cfg.log_every == 0 or step == sched.total_steps:
-                stats = token_stats(logits, y, mask, mconf)
+                stats = token_stats(logits, batch[1], batch[2], mconf)
                 if world > 1: dist.all_reduce(stats)
                 if main:
                     now = time.perf_counter()
@@ -437,20 +458,4 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
         bar.close(); epoch_bar.update()
         epoch, skip = epoch + 1, 0
     epoch_bar.close()
-
-    # ---- final weights and evaluation
-    if main:
-        save()
-        save_checkpoint(model_path, model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg))
-        result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
-                  'tensorboard': str(run_dir / 'tb'), 'checkpoint': str(ckpt_path), 'model': str(model_path),
-                  'steps': step, 'epochs': step / sched.steps_per_epoch, 'train_seconds': time.time() - t_start,
-                  'dataset_return_mean': float(np.mean(ds.episode_returns)), 'eval': None}
-        if cfg.eval_episodes:
-            m = evaluate_run(model, ds.discretizer, source, cfg, progress=show)
-            log.log(step, eval_scalars(m))
-            (run_dir / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
-            result['eval'] = m
-        log.close()
-    if world > 1: dist.barrier()
-    return result
+    return step

@@ -1,12 +1,15 @@
-"""Plot the smoothed training loss and the evaluation returns of one or more `tt-train` runs.
+"""Plot the training loss and the evaluation returns of one or more `tt-train` runs.
 
-    python plot.py RUN_DIR [RUN_DIR ...] [--out loss.png] [--ema 0.9]
+    python plot.py RUN_DIR [RUN_DIR ...] [--out loss.png] [--window 21]
 
-Reads each run's `metrics.jsonl`; needs only matplotlib.
+Reads each run's `metrics.jsonl`. The raw loss is drawn faintly; over it, a centred moving average over
+`--window` logged points, which does not lag the raw curve (an exponential average would trail it by
+about `1/(1-alpha)` points). Errors are one line, as from the other commands.
 """
 from __future__ import annotations
-import argparse, json, sys
+import argparse, json
 from pathlib import Path
+from tt_nbdev.config import check_output_file, fail
 
 
 def read_metrics(run_dir: Path) -> list[dict]:
@@ -18,12 +21,13 @@ def read_metrics(run_dir: Path) -> list[dict]:
     return out
 
 
-def ema(values: list[float], alpha: float) -> list[float]:
-    "Exponential moving average, `s_t = alpha*s_{t-1} + (1-alpha)*x_t`, started at the first value."
-    out, s = [], None
-    for v in values:
-        s = v if s is None else alpha * s + (1 - alpha) * v
-        out.append(s)
+def centred_mean(values: list[float], window: int) -> list[float]:
+    "Mean over a window centred on each point, `window // 2` points each side, narrowed symmetrically at the ends (no lag)."
+    h, n = window // 2, len(values)
+    out = []
+    for i in range(n):
+        k = min(h, i, n - 1 - i)                         # as many points on each side: the window stays centred
+        out.append(sum(values[i - k:i + k + 1]) / (2 * k + 1))
     return out
 
 
@@ -32,29 +36,17 @@ def series(records: list[dict], key: str) -> tuple[list[int], list[float]]:
     return [s for s, _ in rows], [v for _, v in rows]
 
 
-def fail(message: str):
-    print('error: ' + ' '.join(str(message).split()), file=sys.stderr)
-    sys.exit(2)
-
-
-def check_out(out: Path):
-    "Fail unless a file can be written at `out`: checked before any run is read."
-    if out.is_dir(): fail(f"--out {out} is a folder: give a .png file name")
-    q = out.parent
-    while not q.exists() and q != q.parent: q = q.parent
-    if not q.is_dir(): fail(f"--out {out} cannot be written: {q} is a file, not a folder")
-
-
 def main(argv: list[str] | None = None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('runs', nargs='*', metavar='RUN_DIR', help="tt-train run folders (each with a metrics.jsonl)")
     p.add_argument('--out', default='loss.png', help="PNG to write")
-    p.add_argument('--ema', type=float, default=0.9, help="smoothing of the loss, in [0, 1); 0 plots it raw")
+    p.add_argument('--window', type=int, default=21, help="logged points in the centred moving average of the loss; 1 plots it raw")
     p.error = lambda message: fail(f"{message} (see python plot.py --help)")
     args = p.parse_args(argv)
     if not args.runs: fail("give at least one run folder: python plot.py RUN_DIR [RUN_DIR ...]")
-    if not 0 <= args.ema < 1: fail(f"--ema must be in [0, 1), got {args.ema}")
-    check_out(Path(args.out))
+    if args.window < 1: fail(f"--window must be >= 1, got {args.window}")
+    try: check_output_file(args.out, '--out')
+    except ValueError as e: fail(e)
     runs = {}
     for d in map(Path, args.runs):
         if not (d / 'metrics.jsonl').is_file(): fail(f"{d} has no metrics.jsonl: is it a tt-train run folder?")
@@ -70,11 +62,11 @@ def main(argv: list[str] | None = None):
         c = f'C{i}'
         steps, loss = series(recs, 'train/loss')
         axes[0, 0].plot(steps, loss, color=c, alpha=0.25)
-        axes[0, 0].plot(steps, ema(loss, args.ema), color=c, label=d.name or str(d))
+        axes[0, 0].plot(steps, centred_mean(loss, args.window), color=c, label=d.name or str(d))
         for ax, key in zip(axes[0, 1:], evals):
             s, v = series(recs, key)
             if s: ax.plot(s, v, 'o-', color=c, label=d.name or str(d))
-    axes[0, 0].set(xlabel='step', ylabel='weighted cross-entropy', title=f'training loss (EMA {args.ema})')
+    axes[0, 0].set(xlabel='step', ylabel='weighted cross-entropy', title=f'training loss (centred mean of {args.window} points)')
     for ax, key in zip(axes[0, 1:], evals): ax.set(xlabel='step', ylabel=key.split('/')[1], title=key)
     for ax in axes[0]: ax.legend(fontsize=8)
     fig.tight_layout()

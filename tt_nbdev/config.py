@@ -103,12 +103,16 @@ def given_fields(cls, argv: list[str] | None) -> set[str]:
     return set(vars(ns))
 
 # %% ../nbs/00a_config.ipynb #162d1c20
+def _first_existing(p: Path) -> Path:
+    "`p` or its nearest ancestor that exists."
+    while not p.exists() and p != p.parent: p = p.parent
+    return p
+
 def check_output_dir(path: str | os.PathLike, what: str = 'output folder') -> Path:
     "`path` as a `Path`, or a `ValueError` naming `what` if it is not a folder that exists or can be created and written."
     p = Path(path)
     if p.exists() and not p.is_dir(): raise ValueError(f"{what} {p} is a file, not a folder: choose another path")
-    q = p
-    while not q.exists() and q != q.parent: q = q.parent     # the first ancestor that exists
+    q = _first_existing(p)
     if not q.is_dir(): raise ValueError(f"{what} {p} cannot be created: {q} is a file, not a folder")
     if not os.access(q, os.W_OK | os.X_OK): raise ValueError(f"{what} {p} cannot be written: no write permission on {q}")
     return p
@@ -117,6 +121,7 @@ def check_output_file(path: str | os.PathLike, what: str = 'output file') -> Pat
     "`path` as a `Path`, or a `ValueError` naming `what` if the file could not be written there."
     p = Path(path)
     if p.is_dir(): raise ValueError(f"{what} {p} is a folder: give a file name")
-    if p.exists() and not os.access(p, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")
-    check_output_dir(p.parent, f"the folder of {what} {p},")
+    q = _first_existing(p.parent)
+    if not q.is_dir(): raise ValueError(f"{what} {p} cannot be written: {q} is a file, not a folder")
+    if not os.access(p if p.exists() else q, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")
     return p

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_collect.ipynb #6503a9d3
 from __future__ import annotations
-import copy, importlib.util, os, shutil, warnings
+import collections, copy, importlib.util, os, shutil, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,12 +17,13 @@ import minari
 from minari.data_collector import EpisodeBuffer
 from tqdm import tqdm
 from .config import arg, check_output_dir, fail, parse_args, save_config, user_errors
+from .env_utils import register_env
 from .dataset import DEFAULT_DATASET_ID, store_path, datasets_root, check_dataset_id
 
 # %% auto #0
-__all__ = ['SAC_LEVELS', 'RandomPolicy', 'ScriptedPendulumPolicy', 'episode_returns', 'rollout_buffers', 'SB3Policy', 'SACLevels',
-           'train_sac', 'create_local_dataset', 'CollectConfig', 'CollectError', 'target_ids', 'collect',
-           'collect_main']
+__all__ = ['SAC_LEVELS', 'RandomPolicy', 'ScriptedPendulumPolicy', 'episode_returns', 'WaypointPolicy', 'rollout_buffers',
+           'SB3Policy', 'SACLevels', 'train_sac', 'create_local_dataset', 'CollectConfig', 'CollectError', 'target_ids',
+           'collect', 'collect_main']
 
 # %% ../nbs/02a_collect.ipynb #c97894a1
 def _batch_size(obs) -> int:
@@ -69,6 +70,39 @@ def episode_returns(episodes) -> np.ndarray:
     "Undiscounted return of each episode (Minari `EpisodeBuffer`s or a `MinariDataset`'s episodes)."
     return np.array([float(np.sum(ep.rewards, dtype=np.float64)) for ep in episodes])
 
+# %% ../nbs/02a_collect.ipynb #cbf8eda2
+class WaypointPolicy:
+    "Shortest path on a maze's grid, PD control toward the next cell's centre; Gaussian and random-action noise."
+    kp, kd = 10.0, 1.0
+
+    def __init__(self, env_id: str, noise: float = 0.0, action_std: float = 0.0, seed: int = 0):
+        register_env(env_id)
+        maze = getattr(gym.make(env_id).unwrapped, 'maze', None)
+        if maze is None: raise ValueError(f"--policy waypoint needs a Gymnasium-Robotics maze env (PointMaze_*), not {env_id}")
+        self.maze, self.grid, self.noise, self.action_std = maze, np.array(maze.maze_map), noise, action_std
+        self.reset(seed)
+    def reset(self, seed: int): self.rng = np.random.default_rng(seed)
+
+    def next_cell(self, cell: tuple, goal: tuple) -> tuple:
+        "The neighbour of `cell` on a shortest path to `goal` (breadth-first search back from the goal)."
+        towards, queue = {goal: goal}, collections.deque([goal])
+        while queue and cell not in towards:
+            c = queue.popleft()
+            for n in ((c[0] + 1, c[1]), (c[0] - 1, c[1]), (c[0], c[1] + 1), (c[0], c[1] - 1)):
+                if self.grid[n] != 1 and n not in towards: towards[n] = c; queue.append(n)
+        return towards.get(cell, goal)
+
+    def __call__(self, obs) -> np.ndarray:
+        pos, vel, goal = obs['achieved_goal'], np.asarray(obs['observation'])[:, 2:], obs['desired_goal']
+        out = []
+        for p, v, g in zip(pos, vel, goal):
+            here, there = tuple(self.maze.cell_xy_to_rowcol(p)), tuple(self.maze.cell_xy_to_rowcol(g))
+            nxt = self.next_cell(here, there)
+            target = g if nxt == there else self.maze.cell_rowcol_to_xy(np.array(nxt))
+            u = self.kp * (target - p) - self.kd * v + self.action_std * self.rng.standard_normal(2)
+            out.append(self.rng.uniform(-1, 1, 2) if self.rng.random() < self.noise else u)
+        return np.clip(np.array(out), -1, 1).astype(np.float32)
+
 # %% ../nbs/02a_collect.ipynb #3d09ac04
 def _f32(x: np.ndarray) -> np.ndarray:
     "`x` as float32 if it holds floats, unchanged otherwise."
@@ -92,6 +126,7 @@ def rollout_buffers(env_id: str, policy: Callable, n_episodes: int, seed: int = 
                     progress: bool = True) -> list[EpisodeBuffer]:
     "Roll `policy` out for `n_episodes` complete episodes of `env_id` on `n_envs` envs; episode `k` is reset with `seed + k`."
     n_envs = max(1, min(n_envs, n_episodes))
+    register_env(env_id)
     envs = SyncVectorEnv([lambda: gym.make(env_id)]*n_envs, autoreset_mode=AutoresetMode.DISABLED)
     if hasattr(policy, 'reset'): policy.reset(seed)
     new = lambda o: dict(obs=[o], act=[], rew=[], term=[], trunc=[])
@@ -238,6 +273,7 @@ def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuff
     if path.exists():
         if not overwrite: raise FileExistsError(f"dataset {dataset_id!r} already exists at {path}: pass --overwrite or pick another id")
         shutil.rmtree(path)
+    register_env(env_id)
     spec, env = gym.spec(env_id), gym.make(env_id)
     try: spec.to_json()
     except ValueError: spec = None  # an env registered with a callable entry point: only its spaces are stored
@@ -259,10 +295,10 @@ class CollectConfig:
     "Create a local Minari dataset by rolling out a behaviour policy in a Gymnasium env."
     env_id: str = arg('Pendulum-v1', "Gymnasium environment id")
     dataset_id: str = arg(DEFAULT_DATASET_ID, "Minari id namespace/name-vN; with --policy sac the name becomes medium, expert and medium-replay")
-    policy: str = arg('scripted', "behaviour policy (scripted exists for Pendulum-v1 only)", choices=['random', 'scripted', 'sac'])
+    policy: str = arg('scripted', "behaviour policy: scripted for Pendulum-v1, waypoint for PointMaze_*", choices=['random', 'scripted', 'waypoint', 'sac'])
     n_episodes: int = arg(200, "episodes per dataset (medium-replay keeps whatever SAC stored)")
     seed: int = arg(0, "episode k is reset with seed+k; the policy noise and SAC are seeded with it too")
-    noise: float = arg(0.45, "scripted: probability of replacing a step's torque with a uniform random one")
+    noise: float = arg(0.45, "scripted, waypoint: probability of replacing a step's action with a uniform random one")
     action_std: float = arg(0.8, "scripted: std of the Gaussian noise added to the torque")
     sac_steps: int = arg(6_000, "sac: env steps of SAC training; medium is the policy at half of them (Pendulum: 6000, MuJoCo: ~1M)")
     sac_stochastic: bool = arg(False, "sac: record the medium and expert policies' sampled actions, as D4RL did, not their deterministic means")
@@ -285,12 +321,15 @@ def target_ids(cfg: CollectConfig) -> list[str]:
 
 def _validate(cfg: CollectConfig) -> list[str]:
     "Check `cfg` before any work is done; return the dataset ids to create."
+    register_env(cfg.env_id)
     try: gym.spec(cfg.env_id)
     except gym.error.Error as e: raise CollectError(f"unknown env id {cfg.env_id!r}: {e}") from None
     try: env = gym.make(cfg.env_id)
     except gym.error.Error as e: raise CollectError(f"cannot make env {cfg.env_id!r}: {e}") from None
     if cfg.policy == 'scripted' and cfg.env_id != 'Pendulum-v1':
         raise CollectError(f"the scripted policy is for Pendulum-v1 only; use --policy random or sac for {cfg.env_id}")
+    if cfg.policy == 'waypoint' and not hasattr(env.unwrapped, 'maze'):
+        raise CollectError(f"the waypoint policy is for Gymnasium-Robotics mazes (PointMaze_*); use --policy random or sac for {cfg.env_id}")
     if cfg.policy == 'sac':
         if not isinstance(env.action_space, gym.spaces.Box):
             raise CollectError(f"--policy sac needs continuous (Box) actions, {cfg.env_id} has {env.action_space}")
@@ -324,13 +363,17 @@ def collect(cfg: CollectConfig) -> dict[str, minari.MinariDataset]:
     elif cfg.policy == 'scripted':
         data = [run(ScriptedPendulumPolicy(cfg.noise, cfg.action_std, cfg.seed))]
         algos = [f'scripted energy swing-up + PD balance, noise={cfg.noise}, action_std={cfg.action_std}']
+    elif cfg.policy == 'waypoint':
+        data = [run(WaypointPolicy(cfg.env_id, cfg.noise, cfg.action_std, cfg.seed))]
+        algos = [f'waypoints on the maze grid + PD control, noise={cfg.noise}, action_std={cfg.action_std}']
     else:
         levels = train_sac(cfg.env_id, cfg.sac_steps, cfg.seed, deterministic=not cfg.sac_stochastic)
         data = [run(levels.medium), run(levels.expert), levels.medium_replay]
         how = ', sampled actions' if cfg.sac_stochastic else ''
         algos = [f'SAC ({cfg.sac_steps // 2} steps{how})', f'SAC ({cfg.sac_steps} steps{how})', f'SAC replay buffer (first {cfg.sac_steps // 2} steps)']
     # --- reference scores: random policy -> 0, best available policy -> 1
-    best = ScriptedPendulumPolicy() if cfg.env_id == 'Pendulum-v1' else levels.expert if cfg.policy == 'sac' else None
+    best = (ScriptedPendulumPolicy() if cfg.env_id == 'Pendulum-v1' else WaypointPolicy(cfg.env_id) if cfg.policy == 'waypoint'
+            else levels.expert if cfg.policy == 'sac' else None)
     ref_min, ref_max = (mean_return(RandomPolicy(env.action_space)), mean_return(best)) if best is not None else (None, None)
     # --- write
     out = {}

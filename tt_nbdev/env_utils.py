@@ -4,13 +4,14 @@
 
 # %% ../nbs/00_env_utils.ipynb #726c6fa2
 from __future__ import annotations
+import contextlib, io, warnings
 from typing import Any, Callable
 import numpy as np
 import gymnasium as gym
 from gymnasium import spaces
 
 # %% auto #0
-__all__ = ['flat_dim', 'flatten', 'unflatten', 'make_env', 'make_vector_env']
+__all__ = ['flat_dim', 'flatten', 'unflatten', 'register_env', 'make_env', 'make_vector_env']
 
 # %% ../nbs/00_env_utils.ipynb #dd65be6d
 def flat_dim(space: spaces.Space) -> int:
@@ -58,8 +59,20 @@ def unflatten(space: spaces.Space, v: np.ndarray, batched: bool = False) -> Any:
     return ints.reshape(lead + space.shape)
 
 # %% ../nbs/00_env_utils.ipynb #bcad61de
+def register_env(env_id: str | None):
+    "Make `env_id` known to Gymnasium: Gymnasium-Robotics' envs (PointMaze, AntMaze, …) register on first use."
+    if env_id is None or env_id in gym.registry: return
+    quiet = io.StringIO()                                  # its import prints notes about other envs
+    with contextlib.redirect_stdout(quiet), contextlib.redirect_stderr(quiet), warnings.catch_warnings():
+        warnings.simplefilter('ignore')
+        try: import gymnasium_robotics
+        except ImportError: return
+        gym.register_envs(gymnasium_robotics)
+
 def make_env(source: str | Any, render_mode: str | None = None, **kwargs) -> gym.Env:
     "A Gymnasium env from a Gymnasium id or from a `minari.MinariDataset` (its recorded env spec)."
+    spec = getattr(getattr(source, 'spec', None), 'env_spec', None)
+    register_env(source if isinstance(source, str) else getattr(spec, 'id', None))
     if isinstance(source, str):
         try: return gym.make(source, render_mode=render_mode, **kwargs)
         except gym.error.Error as e:

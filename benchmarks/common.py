@@ -1,6 +1,9 @@
 """What every benchmark script shares: where results go and how they are written."""
 import json
 from pathlib import Path
+import numpy as np
+import torch
+import torch.nn as nn
 
 RESULTS = Path(__file__).parent / 'results'
 
@@ -12,3 +15,21 @@ def save_results(res: dict, out: str | None, name: str) -> Path:
     path.write_text(json.dumps(res, indent=2) + '\n')
     print(f"wrote {path}")
     return path
+
+
+def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
+    "An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`: (predict function, its size)."
+    torch.manual_seed(seed)
+    mu, sd = X.mean(0), X.std(0) + 1e-6
+    I, A = X.shape[1], Y.shape[1]
+    width = int((-(I + A + 4) + np.sqrt((I + A + 4) ** 2 + 8 * n_params)) / 4)   # ~2*w^2 + (I+A)*w parameters
+    net = nn.Sequential(nn.Linear(I, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
+                        nn.Linear(width, width), nn.ReLU(), nn.Linear(width, A))
+    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
+    g = torch.Generator().manual_seed(seed)
+    for _ in range(steps):
+        i = torch.randint(0, len(X), (batch_size,), generator=g)
+        loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    net.eval()
+    return (lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd).detach().numpy()), sum(p.numel() for p in net.parameters())

@@ -12,8 +12,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
-import torch.nn as nn
-from common import save_results
+from common import fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import load_checkpoint
@@ -29,23 +28,10 @@ def bc_data(ds):
     return torch.from_numpy(rows[:, :O]), torch.from_numpy(rows[:, O:O + A])
 
 
-def train_bc(ds, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
+def train_bc(ds, n_params: int, steps: int, seed: int = 0):
     "An MLP of ~`n_params` parameters regressing actions on observations."
-    torch.manual_seed(seed)
     X, Y = bc_data(ds)
-    mu, sd = X.mean(0), X.std(0) + 1e-6
-    O, A = X.shape[1], Y.shape[1]
-    width = int((-(O + A + 4) + np.sqrt((O + A + 4) ** 2 + 8 * n_params)) / 4)   # 3 hidden layers: ~2*w^2 + (O+A)*w
-    net = nn.Sequential(nn.Linear(O, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                        nn.Linear(width, width), nn.ReLU(), nn.Linear(width, A))
-    opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
-    g = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        i = torch.randint(0, len(X), (batch_size,), generator=g)
-        loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
-        opt.zero_grad(); loss.backward(); opt.step()
-    net.eval()
-    return lambda o: net((torch.as_tensor(o, dtype=torch.float32) - mu) / sd).detach().numpy(), sum(p.numel() for p in net.parameters())
+    return fit_mlp(X, Y, n_params, steps, seed=seed)
 
 
 class BCPolicy:

@@ -33,8 +33,8 @@ class KVCache:
 
     @classmethod
     def empty(cls, config: TTConfig, batch: int, device=None, dtype=torch.float32, max_len: int | None = None) -> KVCache:
-        "Buffers for `batch` rows of up to `max_len` positions (default: the block size)."
-        shape = (config.n_layer, batch, config.n_head, max_len or config.block_size, config.n_embd // config.n_head)
+        "Buffers for `batch` rows of up to `max_len` positions (default: the goal's tokens and the block)."
+        shape = (config.n_layer, batch, config.n_head, max_len or config.goal_dim + config.block_size, config.n_embd // config.n_head)
         return cls(torch.empty(shape, device=device, dtype=dtype), torch.empty(shape, device=device, dtype=dtype))
 
     @property
@@ -86,12 +86,14 @@ def decode_one(model: TrajectoryTransformer, tok: torch.Tensor, cache: KVCache) 
     if model.training: raise ValueError("decode_one runs the model in eval mode (no dropout): call model.eval()")
     c = model.config
     R, C, nh, T = tok.shape[0], c.n_embd, c.n_head, c.transition_dim
-    hs, start, P = C // nh, cache.length, cache.prefix_len
-    if start + 1 > min(c.block_size, cache.capacity):
-        raise ValueError(f"position {start} exceeds the {'block' if cache.capacity >= c.block_size else 'cache'} size {min(c.block_size, cache.capacity)}")
-    p = start - P                                                                  # slot in the own buffer
-    bias = torch.zeros(start + 1, device=tok.device, dtype=cache.k.dtype)
-    bias = bias.masked_fill(~model.mask[start, :start + 1], float('-inf'))         # the value mask, added to scores
+    hs, slot, P = C // nh, cache.length, cache.prefix_len
+    start = slot - c.goal_dim                                                      # the token's position in the sequence
+    if start < 0: raise ValueError("a goal-conditioned model's cache must hold the goal first: prefill with forward(..., goal=...)")
+    if start + 1 > c.block_size or slot + 1 > cache.capacity:
+        raise ValueError(f"position {start} exceeds the {'block' if start + 1 > c.block_size else 'cache'} size")
+    p = slot - P                                                                   # slot in the own buffer
+    bias = torch.zeros(slot + 1, device=tok.device, dtype=cache.k.dtype)
+    bias = bias.masked_fill(~model.mask[slot, :slot + 1], float('-inf'))           # the value mask, added to scores
     x = model.tok_emb(tok + (start % T) * c.n_bins) + model.pos_emb[0, start]      # (R, C)
     if cache.shared is not None: E = cache.shared[0].shape[1]; G = R // E          # rows grouped by env
     for i, b in enumerate(model.blocks):
@@ -111,6 +113,6 @@ def decode_one(model: TrajectoryTransformer, tok: torch.Tensor, cache: KVCache) 
         x = x + F.linear(y.view(R, C), a.proj.weight, a.proj.bias)
         h = F.layer_norm(x, (C,), b.ln2.weight, b.ln2.bias, b.ln2.eps)
         x = x + F.linear(F.gelu(F.linear(h, m.fc.weight, m.fc.bias)), m.proj.weight, m.proj.bias)
-    cache.length = start + 1
+    cache.length = slot + 1
     x = F.layer_norm(x, (C,), model.ln_f.weight, model.ln_f.bias, model.ln_f.eps)
     return x @ model.head.weight[start % T]

@@ -18,7 +18,7 @@ from .training import TrainConfig, train, resume_config
 from .collect import collect_main
 
 # %% auto #0
-__all__ = ['is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'resolve_env', 'plan', 'plan_main', 'main']
+__all__ = ['is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'parse_goal', 'resolve_env', 'plan', 'plan_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #4370e962
 def is_rank0() -> bool: return int(os.environ.get('RANK', 0)) == 0
@@ -46,6 +46,11 @@ class PlanArgs:
     preset: Optional[str] = arg(None, "planner preset; None: the run's", choices=tuple(PRESETS))
     horizon: Optional[int] = arg(None, "planning horizon in transitions (overrides the preset)")
     beam_width: Optional[int] = arg(None, "beam width (overrides the preset)")
+    objective: Optional[str] = arg(None, "what the search maximizes: reward (RL) or likelihood (imitation); None: the preset's",
+                                   choices=('reward', 'likelihood'))
+    n_expand: Optional[int] = arg(None, "reward search: candidates per beam (overrides the preset)")
+    k_expand: Optional[int] = arg(None, "likelihood search: candidate tokens per beam (None: the whole vocabulary)")
+    goal: Optional[str] = arg(None, "goal-conditioned model: the goal's values, comma-separated (e.g. 1.0,-0.5); None: each episode's desired_goal")
     max_episode_steps: Optional[int] = arg(None, "cap on episode length; None: the env's own limit")
     seed: int = arg(0, "seed of the env resets and of the planner's sampling")
     device: Optional[str] = arg(None, "torch device; None: cuda if available, else cpu")
@@ -66,6 +71,12 @@ def find_checkpoint(path: str | None, runs: str = 'runs') -> Path:
     if not p.exists(): raise FileNotFoundError(f"no checkpoint at {p}")
     return p
 
+def parse_goal(text: str | None) -> list[float] | None:
+    "`--goal 1.0,-0.5` as numbers; a `ValueError` naming the bad part."
+    if text is None: return None
+    try: return [float(v) for v in text.split(',')]
+    except ValueError: raise ValueError(f"--goal {text!r}: give the goal's values as numbers separated by commas, e.g. 1.0,-0.5") from None
+
 def resolve_env(name: str, download: bool = False):
     "A Gymnasium id as it is, or the Minari dataset of that id (planning then uses its recorded env)."
     if name in gym.registry: return name
@@ -80,15 +91,17 @@ def plan(args: PlanArgs) -> dict:
         if (v := getattr(args, name)) is not None and v < 1: raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
     if args.seed < 0: raise ValueError(f"--seed must be >= 0, got {args.seed}")
     check_video_path(args.video)
+    goal = parse_goal(args.goal)
     path = find_checkpoint(args.checkpoint)
     out = check_output_file(args.out if args.out else path.parent / 'plan.json', '--out')
     model, disc, state = load_checkpoint(path, map_location=resolve_device(args.device))
     run = state.get('train_config') or {}
     if args.env is None and 'dataset' not in run: raise ValueError(f"{path} does not record its dataset: pass --env")
     env = resolve_env(args.env or run['dataset'], args.download)
-    cfg = get_plan_config(args.preset or run.get('plan') or run.get('dataset'), horizon=args.horizon, beam_width=args.beam_width)
+    cfg = get_plan_config(args.preset or run.get('plan') or run.get('dataset'), horizon=args.horizon, beam_width=args.beam_width,
+                          objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand)
     m = evaluate(model, disc, env, args.episodes, plan=cfg, n_envs=args.n_envs, seed=args.seed,
-                 max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video)
+                 max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video, goal=goal)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(m | {'checkpoint': str(path)}, indent=2) + '\n')
     return m | {'checkpoint': str(path), 'out': str(out), 'video': args.video}

@@ -20,7 +20,7 @@ import tt_nbdev
 # %% auto #0
 __all__ = ['PACKAGE_DATASETS', 'DEFAULT_DATASET_ID', 'TOKEN_DTYPE', 'MAX_BINS', 'package_dataset_path', 'store_path',
            'datasets_root', 'check_dataset_id', 'load_dataset', 'discount_cumsum', 'future_values', 'episode_arrays',
-           'TrajectoryDataset', 'collate_batch', 'default_cache_dir', 'build_dataset']
+           'TrajectoryDataset', 'collate_batch', 'default_cache_dir', 'build_dataset', 'goal_dims_for']
 
 # %% ../nbs/02_dataset.ipynb #473485c1
 PACKAGE_DATASETS = Path(tt_nbdev.__file__).parent/'datasets'  # datasets shipped inside the package
@@ -113,7 +113,7 @@ MAX_BINS = int(np.iinfo(TOKEN_DTYPE).max) + 1   # bins per dimension the stored 
 class TrajectoryDataset(torch.utils.data.Dataset):
     "Discretized windows of `n_transitions` transitions with next-token targets and a padding mask."
     def __init__(self, episodes: list[np.ndarray], discretizer: Discretizer, observation_dim: int, action_dim: int,
-                 n_transitions: int = 10):
+                 n_transitions: int = 10, goals: np.ndarray | None = None, goal_dims: tuple = ()):
         T = observation_dim + action_dim + 2
         if bad := [i for i, e in enumerate(episodes) if e.ndim != 2 or e.shape[1] != T or len(e) < 1]:
             raise ValueError(f"episodes {bad[:5]} are not (L >= 1, {T}) arrays")
@@ -130,19 +130,25 @@ class TrajectoryDataset(torch.utils.data.Dataset):
         self.tokens[self.starts] = discretizer.encode(np.concatenate(episodes))
         self.valid = np.zeros(rows, dtype=bool); self.valid[self.starts] = True
         self._window = np.arange(n_transitions)
+        self.goal_dims, self.goal_tokens = tuple(goal_dims), None    # goal-conditioned: one goal per episode, as tokens
+        if goals is not None:
+            if len(goals) != len(episodes) or np.shape(goals)[1:] != (len(goal_dims),):
+                raise ValueError(f"goals must be ({len(episodes)}, {len(goal_dims)}), one per episode, got {np.shape(goals)}")
+            self.goal_tokens = discretizer.encode(np.asarray(goals, np.float32), dims=list(goal_dims)).astype(np.int64)
+            self.window_episode = np.repeat(np.arange(len(episodes)), self.lengths)
 
     def __len__(self): return len(self.starts)
 
     def __getitems__(self, indices):
-        "A batch `(x, y, mask)` of shapes `(B, n*T-1)`: input tokens, target tokens, target loss mask."
+        "A batch `(x, y, mask)` of shapes `(B, n*T-1)`: input tokens, target tokens, target loss mask; and `goal` `(B, G)` with goals."
         rows = self.starts[np.asarray(indices)][:, None] + self._window     # (B, n)
         seq = torch.from_numpy(self.tokens[rows].astype(np.int64)).flatten(1)  # (B, n*T)
         valid = torch.from_numpy(np.repeat(self.valid[rows], self.transition_dim, axis=1))
-        return seq[:, :-1], seq[:, 1:], valid[:, 1:].float()
+        if self.goal_tokens is None: return seq[:, :-1], seq[:, 1:], valid[:, 1:].float()
+        goal = torch.from_numpy(self.goal_tokens[self.window_episode[np.asarray(indices)]])
+        return seq[:, :-1], seq[:, 1:], valid[:, 1:].float(), goal
 
-    def __getitem__(self, i):
-        x, y, m = self.__getitems__([i])
-        return x[0], y[0], m[0]
+    def __getitem__(self, i): return tuple(t[0] for t in self.__getitems__([i]))
 
 # %% ../nbs/02_dataset.ipynb #b4350439
 def collate_batch(batch):
@@ -169,32 +175,47 @@ def default_cache_dir() -> Path:
 def build_dataset(dataset: str | minari.MinariDataset, n_bins: int = 100, strategy: str = 'quantile',
                   discount: float = 0.99, termination_penalty: float | None = -100.0, n_transitions: int = 10,
                   episode_indices=None, cache_dir: str | Path | None = None, download: bool = False,
-                  progress: bool = True) -> TrajectoryDataset:
-    "A `TrajectoryDataset` from a Minari id or dataset; rows and discretizer cached on disk (`cache_dir=False` disables)."
+                  progress: bool = True, goal_dims=None) -> TrajectoryDataset:
+    """A `TrajectoryDataset` from a Minari id or dataset; rows and discretizer cached on disk (`cache_dir=False` disables).
+    With `goal_dims` (observation dims), each episode's goal is those dims of its last observation (hindsight)."""
     ds = load_dataset(dataset, download=download) if isinstance(dataset, str) else dataset
     ospace, aspace = ds.observation_space, ds.action_space
     O, A = flat_dim(ospace), flat_dim(aspace)
     idx = np.arange(ds.total_episodes) if episode_indices is None else np.asarray(episode_indices)
-    key = _cache_key(id=ds.spec.dataset_id, steps=ds.total_steps, episodes=ds.total_episodes,
+    key = _cache_key(fmt=2, id=ds.spec.dataset_id, steps=ds.total_steps, episodes=ds.total_episodes,   # fmt 2 stores finals
                      indices=hashlib.sha256(idx.astype(np.int64).tobytes()).hexdigest(),
-                     n_bins=n_bins, strategy=strategy, discount=discount, penalty=termination_penalty)
+                     n_bins=n_bins, strategy=strategy, discount=discount, penalty=termination_penalty,
+                     **({} if goal_dims is None else {'goal_dims': list(goal_dims)}))
     path = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / f"{ds.spec.dataset_id.replace('/', '_')}-{key}.npz"
     if path is not None and path.exists():
         z = np.load(path)
-        rows, lengths, returns = z['rows'], z['lengths'], z['returns']
+        rows, lengths, returns, finals = z['rows'], z['lengths'], z['returns'], z['finals']
         disc = Discretizer(z['edges'], str(z['strategy']))
     else:
-        eps, returns = [], []
+        eps, returns, finals = [], [], []
         for ep in tqdm(ds.iterate_episodes(idx), total=len(idx), desc='episodes', disable=not progress):
             eps.append(episode_arrays(ep, ospace, aspace, discount, termination_penalty))
             returns.append(float(np.sum(ep.rewards)))
-        lengths, returns = np.array([len(e) for e in eps]), np.array(returns)
+            finals.append(flatten(ospace, ep.observations, batched=True)[-1])      # where the episode ended: its hindsight goal
+        lengths, returns, finals = np.array([len(e) for e in eps]), np.array(returns), np.array(finals, np.float32)
         rows = np.concatenate(eps)
         disc = Discretizer.fit(rows, n_bins, strategy)
         if path is not None:
-            _atomic_savez(path, rows=rows, lengths=lengths, returns=returns, edges=disc.edges, strategy=strategy)
+            _atomic_savez(path, rows=rows, lengths=lengths, returns=returns, finals=finals, edges=disc.edges, strategy=strategy)
     episodes = np.split(rows, np.cumsum(lengths)[:-1])
-    tds = TrajectoryDataset(episodes, disc, O, A, n_transitions)
+    goals = None if goal_dims is None else finals[:, list(goal_dims)]
+    tds = TrajectoryDataset(episodes, disc, O, A, n_transitions, goals, () if goal_dims is None else tuple(goal_dims))
     tds.dataset_id, tds.episode_returns = ds.spec.dataset_id, returns
     tds.observation_space, tds.action_space = ospace, aspace
     return tds
+
+# %% ../nbs/02_dataset.ipynb #ab94f6c4
+def goal_dims_for(observation_space) -> tuple:
+    "The flat observation dims of `achieved_goal` when the space is a Dict holding one, else all of them."
+    import gymnasium as gym
+    if isinstance(observation_space, gym.spaces.Dict) and 'achieved_goal' in observation_space.spaces:
+        start = 0
+        for key, sub in observation_space.spaces.items():
+            if key == 'achieved_goal': return tuple(range(start, start + flat_dim(sub)))
+            start += flat_dim(sub)
+    return tuple(range(flat_dim(observation_space)))

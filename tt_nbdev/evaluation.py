@@ -13,10 +13,11 @@ from .config import check_output_file
 from .env_utils import make_env
 from .discretizer import Discretizer
 from .model import TrajectoryTransformer
-from .planning import PlanConfig, Planner, get_plan_config, rollout
+from .planning import PlanConfig, Planner, check_goal, get_plan_config, rollout
 
 # %% auto #0
-__all__ = ['D4RL_REF', 'normalized_score', 'check_video_path', 'write_video', 'env_factory', 'evaluate', 'format_metrics']
+__all__ = ['D4RL_REF', 'normalized_score', 'check_video_path', 'write_video', 'success_metrics', 'env_factory', 'evaluate',
+           'format_metrics']
 
 # %% ../nbs/05a_evaluation.ipynb #dc90745d
 D4RL_REF = {'HalfCheetah': (-280.178953, 12135.0), 'Hopper': (-20.272305, 3234.3), 'Walker2d': (1.629008, 4592.3)}
@@ -52,6 +53,14 @@ def write_video(frames: list, path: str, fps: int = 30):
     if str(path).endswith('.mp4'): imageio.mimwrite(path, frames, fps=fps)
     else: imageio.mimwrite(path, frames, duration=1000 / fps, loop=0)
 
+# %% ../nbs/05a_evaluation.ipynb #75fbce3b
+def success_metrics(success_steps: np.ndarray) -> dict:
+    "Success rate and mean steps to the goal from first-success steps (-1 never, -2 not reported); empty when not reported."
+    s = np.asarray(success_steps)
+    if len(s) == 0 or (s == -2).all(): return {}
+    hit = s[s > 0]
+    return {'success_rate': float(len(hit) / len(s)), 'steps_to_goal': float(hit.mean()) if len(hit) else None}
+
 # %% ../nbs/05a_evaluation.ipynb #75fbce37
 def env_factory(source, max_episode_steps: int | None = None, render_mode: str | None = None) -> Callable[[], gym.Env]:
     "A `make_env` for `rollout`: envs of a Gymnasium id or of a Minari dataset's recorded env."
@@ -63,12 +72,12 @@ def env_factory(source, max_episode_steps: int | None = None, render_mode: str |
 def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_episodes: int = 10,
              plan: PlanConfig | str | None = None, n_envs: int | None = None, seed: int = 0,
              max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None,
-             dataset=None) -> dict:
-    "Plan in `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset); returns the metrics."
+             dataset=None, goal=None) -> dict:
+    "Plan in `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset), toward `goal` if given; returns the metrics."
     cfg = get_plan_config(plan)
-    check_video_path(video_path)
+    check_video_path(video_path); check_goal(model.config, goal)
     if dataset is None and hasattr(env, 'recover_environment'): dataset = env
-    planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed)
+    planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed, goal)
     make = env_factory(env, max_episode_steps, 'rgb_array' if video_path else None)
     r = rollout(planner, make, n_episodes, n_envs, seed, progress, record=video_path is not None)
     if video_path: write_video(r['frames'], video_path)
@@ -78,7 +87,8 @@ def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_epis
             'normalized_score': None if scores is None else float(scores.mean()),
             'normalized_score_std': None if scores is None else float(scores.std()), 'score_source': source,
             'done_ratio': float(np.mean(r['terminated'])), 'seconds_per_step': r['seconds_per_step'],
-            'env_steps': r['env_steps'], 'returns': returns.tolist(), 'env_id': r['env_id'], 'plan': asdict(cfg)}
+            'env_steps': r['env_steps'], 'returns': returns.tolist(), 'env_id': r['env_id'], 'plan': asdict(cfg),
+            **success_metrics(r['success_steps'])}
 
 # %% ../nbs/05a_evaluation.ipynb #2ede5578
 def format_metrics(m: dict) -> str:
@@ -87,5 +97,8 @@ def format_metrics(m: dict) -> str:
     if m.get('normalized_score') is not None:
         rows.append(('normalized score', f"{m['normalized_score']:.1f} ± {m['normalized_score_std']:.1f}  ({m['score_source']})"))
     rows += [('done ratio', f"{m['done_ratio']:.2f}"), ('planning time / env step', f"{1000 * m['seconds_per_step']:.1f} ms")]
+    if m.get('success_rate') is not None:
+        steps = f", {m['steps_to_goal']:.0f} steps to the goal" if m.get('steps_to_goal') is not None else ''
+        rows.append(('success rate', f"{m['success_rate']:.2f}{steps}"))
     w = max(len(k) for k, _ in rows)
     return '\n'.join(f"{k:<{w}}  {v}" for k, v in rows)

@@ -35,17 +35,21 @@ class TTConfig:
     action_weight: float = 5.0        # loss weight of action targets
     reward_weight: float = 1.0        # loss weight of reward targets
     value_weight: float = 1.0         # loss weight of value targets
+    goal_dims: tuple = ()             # observation dims a goal holds; a goal-conditioned model reads their tokens first
 
+    @property
+    def goal_dim(self) -> int: return len(self.goal_dims)
     @property
     def transition_dim(self) -> int: return self.observation_dim + self.action_dim + 2
     @property
     def block_size(self) -> int: return self.n_transitions * self.transition_dim - 1
 
 # %% ../nbs/03_model.ipynb #54e47352
-def attention_mask(block_size: int, transition_dim: int) -> torch.Tensor:
-    "Boolean `(block, block)` mask, True where query `i` may attend to key `j`: `j <= i` and `j` not a value token."
-    i = torch.arange(block_size)
-    return (i[None, :] <= i[:, None]) & (i[None, :] % transition_dim != transition_dim - 1)
+def attention_mask(block_size: int, transition_dim: int, goal_dim: int = 0) -> torch.Tensor:
+    "Boolean `(G+block, G+block)` mask, True where query `i` may attend to key `j`: `j <= i` and `j` not a value token."
+    i = torch.arange(goal_dim + block_size)
+    visible = (i < goal_dim) | ((i - goal_dim) % transition_dim != transition_dim - 1)
+    return (i[None, :] <= i[:, None]) & visible[None, :]
 
 # %% ../nbs/03_model.ipynb #faf57d9e
 class SelfAttention(nn.Module):
@@ -120,7 +124,9 @@ class TrajectoryTransformer(nn.Module):
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layer)])
         self.ln_f = nn.LayerNorm(c.n_embd)
         self.head = EinLinear(T, c.n_embd, c.n_bins)
-        self.register_buffer('mask', attention_mask(c.block_size, T), persistent=False)
+        if c.goal_dim: self.goal_emb = nn.Embedding(c.goal_dim * c.n_bins, c.n_embd)   # own table, no position embedding
+        self.register_buffer('goal_offsets', torch.arange(c.goal_dim) * c.n_bins, persistent=False)
+        self.register_buffer('mask', attention_mask(c.block_size, T, c.goal_dim), persistent=False)
         self.register_buffer('offsets', torch.arange(T) * c.n_bins, persistent=False)
         w = torch.ones(T); w[c.observation_dim:c.observation_dim + c.action_dim] = c.action_weight
         w[-2], w[-1] = c.reward_weight, c.value_weight
@@ -129,21 +135,28 @@ class TrajectoryTransformer(nn.Module):
 
 # %% ../nbs/03_model.ipynb #5594df7d
 @patch
-def forward(self: TrajectoryTransformer, idx, targets=None, loss_mask=None, cache=None, last_only: bool = False):
-    "Logits `(B, L, N)` for tokens `idx` `(B, L)` at positions from `cache.length` (0 without a cache), and the loss."
+def forward(self: TrajectoryTransformer, idx, targets=None, loss_mask=None, cache=None, last_only: bool = False, goal=None):
+    "Logits `(B, L, N)` for tokens `idx` `(B, L)` at positions after what `cache` holds (0 without a cache), and the loss."
     B, L = idx.shape
-    start = cache.length if cache is not None else 0
-    limit = self.config.block_size if cache is None else min(self.config.block_size, cache.capacity)
-    if start + L > limit:
-        raise ValueError(f"positions {start}..{start + L - 1} exceed the {'block' if limit == self.config.block_size else 'cache'} size {limit}")
-    T = self.config.transition_dim
+    G, T = self.config.goal_dim, self.config.transition_dim
+    slot = cache.length if cache is not None else 0                       # cache slots in use: goal tokens, then the sequence
+    if G and (goal is None) != (slot > 0):
+        raise ValueError(f"this model is goal-conditioned: give `goal` ({B}, {G}) tokens with the first tokens of a sequence, and only then")
+    if not G and goal is not None: raise ValueError("this model is not goal-conditioned: it takes no goal")
+    start = slot - G if slot else 0                                       # sequence position of idx[:, 0]
+    end = slot + (G if goal is not None else 0) + L
+    if start + L > self.config.block_size or (cache is not None and end > cache.capacity):
+        size = f"block size {self.config.block_size}" if start + L > self.config.block_size else f"cache size {cache.capacity}"
+        raise ValueError(f"positions {start}..{start + L - 1} exceed the {size}")
     pos = torch.arange(start, start + L, device=idx.device)
-    x = self.drop(self.tok_emb(idx + self.offsets[pos % T]) + self.pos_emb[:, start:start + L])  # (B, L, C)
-    mask = self.mask[start:start + L, :start + L]
+    x = self.tok_emb(idx + self.offsets[pos % T]) + self.pos_emb[:, start:start + L]              # (B, L, C)
+    if goal is not None: x = torch.cat([self.goal_emb(goal + self.goal_offsets), x], 1)           # (B, G+L, C)
+    x, mask = self.drop(x), self.mask[end - x.shape[1]:end, :end]
     n = len(self.blocks)
     for i, blk in enumerate(self.blocks): x = blk(x, mask, cache, i, last_only and i == n - 1)
-    if cache is not None: cache.length = start + L
+    if cache is not None: cache.length = end
     x = self.ln_f(x)
+    if goal is not None and not last_only: x = x[:, G:]
     if last_only: pos = pos[-1:]
     logits = self.head(x, pos % T)                                                                # (B, L, N)
     loss = None if targets is None else self.loss(logits, targets, loss_mask, start)
@@ -251,7 +264,7 @@ def read_checkpoint(path: str | os.PathLike, map_location='cpu', required=('conf
         raise ValueError(f"refused to load {path}: it is not a checkpoint of tensors and plain data ({reason[:200]}); "
                          "nothing in it was run. Load only checkpoints written by tt_nbdev") from None
     except (RuntimeError, EOFError, OSError, ValueError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        first = str(e).strip().splitlines()[0].split('. ')[0] if str(e).strip() else type(e).__name__
         raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt: {first[:200]})") from None
     if not isinstance(state, dict): raise ValueError(f"{path} is not a tt_nbdev checkpoint: it holds a {type(state).__name__}, not a dict")
     if missing := [k for k in required if k not in state]:

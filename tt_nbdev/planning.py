@@ -16,11 +16,13 @@ from .env_utils import flatten, unflatten, make_vector_env
 from .discretizer import Discretizer
 from .model import TrajectoryTransformer, TTConfig, check_spaces
 from .cache import KVCache, decode_one
-from .sampling import Generators, sample_from_logits
+from .sampling import Generators, filter_top_k, sample_from_logits
 
 # %% auto #0
-__all__ = ['PRESETS', 'PlanConfig', 'preset_for', 'get_plan_config', 'validate_plan', 'beam_plan', 'beam_plan_reference',
-           'Planner', 'check_finite', 'plot_beam_tree', 'check_env_output', 'check_policy', 'rollout']
+__all__ = ['REWARD_ONLY', 'LIKELIHOOD_ONLY', 'PRESETS', 'PlanConfig', 'preset_for', 'get_plan_config', 'validate_plan',
+           'beam_plan', 'beam_plan_reference', 'likelihood_logp', 'likelihood_plan', 'likelihood_plan_reference',
+           'check_goal', 'Planner', 'check_finite', 'plot_beam_tree', 'check_env_output', 'check_policy',
+           'FunctionPolicy', 'rollout']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -38,6 +40,11 @@ class PlanConfig:
     context_transitions: int = 5     # past transitions kept as context; also the window the model sees
     temperature: float = 1.0         # softmax temperature for every token
     plan_every: int = 1              # replan every this many env steps (reuse the plan in between)
+    objective: str = 'reward'        # 'reward': reward and value decide (RL); 'likelihood': the most likely trajectory
+    k_expand: int | None = None      # likelihood: candidate tokens per beam and token (None: all, as the paper's code)
+
+REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount')   # unused by likelihood search
+LIKELIHOOD_ONLY = ('k_expand',)
 
 PRESETS = {
     'halfcheetah': PlanConfig(horizon=5, beam_width=32),
@@ -48,13 +55,16 @@ PRESETS = {
     'walker2d-medium-replay': PlanConfig(horizon=20, beam_width=32, k_act=40, cdf_act=None),
     'pendulum': PlanConfig(horizon=5, beam_width=32),
     'tiny': PlanConfig(horizon=2, beam_width=4, context_transitions=2),
+    'imitation': PlanConfig(horizon=5, beam_width=32, objective='likelihood'),
+    'pointmaze': PlanConfig(horizon=5, beam_width=32, objective='likelihood'),
+    'tiny-likelihood': PlanConfig(horizon=2, beam_width=4, context_transitions=2, objective='likelihood'),
 }
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de1e
 def preset_for(dataset_id: str) -> str:
     "The preset named after the env (and level) in a Minari `dataset_id`; the paper's default otherwise."
     name = dataset_id.lower()
-    for key in sorted((k for k in PRESETS if k != 'tiny'), key=len, reverse=True):
+    for key in sorted((k for k in PRESETS if not k.startswith('tiny') and k != 'imitation'), key=len, reverse=True):
         if all(part in name for part in key.split('-', 1)): return key
     return 'halfcheetah'
 
@@ -66,7 +76,12 @@ def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanCo
         if plan not in PRESETS and '/' not in plan:
             raise ValueError(f"unknown planner preset {plan!r}; choose one of {sorted(PRESETS)}, or give a dataset id")
         plan = PRESETS[plan if plan in PRESETS else preset_for(plan)]
-    return replace(plan, **{k: v for k, v in overrides.items() if v is not None})
+    overrides = {k: v for k, v in overrides.items() if v is not None}
+    objective = overrides.get('objective', plan.objective)
+    if clash := [k for k in overrides if k in (REWARD_ONLY if objective == 'likelihood' else LIKELIHOOD_ONLY)]:
+        raise ValueError(f"{', '.join(clash)} only apply to the {'reward' if objective == 'likelihood' else 'likelihood'} "
+                         f"objective, and this plan uses objective={objective!r}: drop them, or change --objective")
+    return replace(plan, **overrides)
 
 # %% ../nbs/05_beam_rollout.ipynb #7a0e5d20
 def validate_plan(cfg: PlanConfig, model_config: TTConfig):
@@ -79,15 +94,17 @@ def validate_plan(cfg: PlanConfig, model_config: TTConfig):
         raise ValueError(f"context_transitions={cfg.context_transitions} must be in 1..{model_config.n_transitions}, "
                          f"the model's window of {model_config.n_transitions} transitions")
     if cfg.temperature <= 0: raise ValueError(f"temperature must be > 0, got {cfg.temperature}")
+    if cfg.objective not in ('reward', 'likelihood'): raise ValueError(f"objective must be 'reward' or 'likelihood', got {cfg.objective!r}")
+    if cfg.k_expand is not None and cfg.k_expand < 1: raise ValueError(f"k_expand must be >= 1, got {cfg.k_expand}")
     for name in ('cdf_act', 'cdf_obs'):
         if (v := getattr(cfg, name)) is not None and not 0 <= v < 1: raise ValueError(f"{name} must be in [0, 1), got {v}")
 
 # %% ../nbs/05_beam_rollout.ipynb #2295af0f
 class _Decoder:
     "Next-token logits for the last token of rows of `X[:, :L]`, through a KV cache over the sliding window."
-    def __init__(self, model: TrajectoryTransformer, max_block: int, prefix: torch.Tensor):
+    def __init__(self, model: TrajectoryTransformer, max_block: int, prefix: torch.Tensor, goal: torch.Tensor | None = None):
         self.model, self.max_block, self.T = model, max_block, model.config.transition_dim
-        self.prefix = prefix                       # (E, L0): the real tokens every row of an env starts with
+        self.prefix, self.goal = prefix, goal      # (E, L0): the real tokens every row of an env starts with; (E, G) goal tokens
         self.dtype = next(model.parameters()).dtype
         self.cache, self.crop, self.fed, self.spare = None, 0, 0, {}
 
@@ -95,7 +112,7 @@ class _Decoder:
         return math.ceil(max(0, L - self.max_block) / self.T) * self.T
 
     def _empty(self, rows: int) -> KVCache:
-        return KVCache.empty(self.model.config, rows, self.prefix.device, self.dtype, max_len=self.max_block)
+        return KVCache.empty(self.model.config, rows, self.prefix.device, self.dtype, max_len=self.model.config.goal_dim + self.max_block)
 
     def feed(self, X: torch.Tensor, L: int) -> torch.Tensor:
         "Logits `(rows, N)` predicting token `L` of each row, given `X[:, :L]`."
@@ -104,10 +121,16 @@ class _Decoder:
             self.crop, self.fed = crop, crop
             if crop < L0:                                           # the env's real tokens: once per env, shared by its rows
                 cache = self._empty(E)
-                logits, _ = self.model(self.prefix[:, crop:L0], cache=cache, last_only=True)
-                self.cache, self.fed = cache.expand_shared(X.shape[0] // E, self.max_block), L0   # one own size: buffers get reused
+                logits, _ = self.model(self.prefix[:, crop:L0], cache=cache, last_only=True, goal=self.goal)
+                own = self.model.config.goal_dim + self.max_block                            # one own size: buffers get reused
+                self.cache, self.fed = cache.expand_shared(X.shape[0] // E, own), L0
                 if L == L0: return logits[:, -1].repeat_interleave(X.shape[0] // E, 0)
-            else: self.cache = self._empty(X.shape[0])
+            else:
+                self.cache = self._empty(X.shape[0])
+                if self.goal is not None:                           # the window holds planned tokens only: each row gets its goal
+                    goal = self.goal.repeat_interleave(X.shape[0] // E, 0)
+                    self.fed = L
+                    return self.model(X[:, crop:L], cache=self.cache, last_only=True, goal=goal)[0][:, -1]
         if L - self.fed == 1: logits = decode_one(self.model, X[:, L - 1], self.cache)      # the common case
         else: logits = self.model(X[:, self.fed:L], cache=self.cache, last_only=True)[0][:, -1]
         self.fed = L
@@ -129,7 +152,7 @@ def _extend(dec: _Decoder, X: torch.Tensor, L: int, logits: torch.Tensor, n: int
 # %% ../nbs/05_beam_rollout.ipynb #9b7815dd
 @torch.no_grad()
 def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
-              generator: Generators = None, return_tree: bool = False):
+              generator: Generators = None, return_tree: bool = False, goal: torch.Tensor | None = None):
     """Plan from token prefixes `(E, L0)`; returns the best planned transitions `(E, H, T)` as tokens, and its info.
 
     `generator` is one `torch.Generator` for the batch, or a list of `E`, one per env."""
@@ -139,7 +162,7 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
     if (L0 - O) % T: raise ValueError(f"a prefix is whole transitions plus one observation; got {L0} tokens with T={T}, O={O}")
     dev = prefix.device
     n_total = L0 + H * (A + 2) + (H - 1) * O
-    dec = _Decoder(model, cfg.context_transitions * T - 1, prefix)
+    dec = _Decoder(model, cfg.context_transitions * T - 1, prefix, goal)
     env_base = torch.arange(E, device=dev)[:, None] * B                         # (E, 1): first row of each env
     expand_idx = (env_base[:, None, :] + torch.arange(B, device=dev)).expand(E, K, B).reshape(-1)  # tile beams K times per env
     gammas = cfg.discount ** torch.arange(H + 1, device=dev, dtype=torch.float32)
@@ -208,13 +231,76 @@ def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, 
         if t < cfg.horizon - 1: x, _ = sample_n(x, O, cfg.k_obs, cfg.cdf_obs)
     return x[0, len(prefix) - O:].view(cfg.horizon, T)
 
+# %% ../nbs/05_beam_rollout.ipynb #11c0e002
+def likelihood_logp(logits: torch.Tensor, cfg: PlanConfig) -> torch.Tensor:
+    "Log-probabilities of the next token `(rows, N)`, after temperature, limited to each row's `k_expand` best when set."
+    logp = (logits.float() / cfg.temperature).log_softmax(-1)
+    return logp if cfg.k_expand is None else filter_top_k(logp, cfg.k_expand)
+
+@torch.no_grad()
+def likelihood_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
+                    goal: torch.Tensor | None = None):
+    """The most likely continuations of token prefixes `(E, L0)` by beam search: `(E, H, T)` tokens and their
+    log-probabilities `(E,)`. A goal-conditioned model takes each env's goal tokens `goal` `(E, G)`."""
+    c = model.config
+    O, A, T, H, B, N = c.observation_dim, c.action_dim, c.transition_dim, cfg.horizon, cfg.beam_width, c.n_bins
+    E, L0 = prefix.shape
+    if (L0 - O) % T: raise ValueError(f"a prefix is whole transitions plus one observation; got {L0} tokens with T={T}, O={O}")
+    n_total = L0 + H * (A + 2) + (H - 1) * O
+    dec = _Decoder(model, cfg.context_transitions * T - 1, prefix, goal)
+    X = torch.zeros(E, n_total, dtype=torch.long, device=prefix.device); X[:, :L0] = prefix
+    logits = dec.feed(X, L0)
+    rows = torch.arange(E, device=prefix.device).repeat_interleave(B)
+    X, logits = X[rows], logits[rows]; dec.select(rows)
+    score = torch.full((E, B), float('-inf'), device=prefix.device); score[:, 0] = 0
+    first_row = torch.arange(E, device=prefix.device)[:, None] * B
+    for L in range(L0, n_total):
+        cand = (score.view(-1, 1) + likelihood_logp(logits, cfg)).view(E, B * N)
+        score, idx = cand.topk(B, dim=-1)                                        # (E, B), sorted
+        parent = (first_row + idx // N).view(-1)
+        X = X[parent]; X[:, L] = (idx % N).view(-1)
+        dec.select(parent)
+        if L + 1 < n_total: logits = dec.feed(X, L + 1)
+    return X.view(E, B, n_total)[:, 0, L0 - O:].reshape(E, H, T), score[:, 0]
+
+# %% ../nbs/05_beam_rollout.ipynb #11c0e004
+@torch.no_grad()
+def likelihood_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
+                              goal: torch.Tensor | None = None):
+    "Uncached single-env likelihood beam search over a prefix `(L0,)` (and goal tokens `(G,)`): `(H, T)` tokens and their log-probability."
+    c = model.config
+    O, A, T, N = c.observation_dim, c.action_dim, c.transition_dim, c.n_bins
+    max_block = cfg.context_transitions * T - 1
+    x, score = prefix[None], torch.zeros(1)
+    for _ in range(cfg.horizon * (A + 2) + (cfg.horizon - 1) * O):
+        crop = math.ceil(max(0, x.shape[1] - max_block) / T) * T
+        g = None if goal is None else goal[None].expand(len(x), -1)
+        cand = (score[:, None] + likelihood_logp(model(x[:, crop:], goal=g)[0][:, -1], cfg)).view(-1)
+        score, idx = cand.topk(min(cfg.beam_width, int(cand.isfinite().sum())))
+        x = torch.cat([x[idx // N], (idx % N)[:, None]], 1)
+    return x[0, len(prefix) - O:].view(cfg.horizon, T), score[0]
+
+# %% ../nbs/05_beam_rollout.ipynb #2ddfa8bb
+def check_goal(config: TTConfig, goal, batched: bool = False) -> np.ndarray | None:
+    "`goal` as float32 values `(G,)` (or `(E, G)` when `batched`), or a `ValueError` when it does not fit the model."
+    if goal is None: return None
+    if not config.goal_dim: raise ValueError("this model is not goal-conditioned: it takes no goal (train one with --goal hindsight)")
+    g = np.asarray(goal, dtype=np.float32)
+    g = g.reshape(len(g), -1) if batched else g.reshape(-1)
+    if g.shape[-1] != config.goal_dim:
+        raise ValueError(f"a goal of {g.shape[-1]} value(s), but the model's goals have {config.goal_dim} "
+                         f"(observation dims {list(config.goal_dims)})")
+    if not np.isfinite(g).all(): raise ValueError(f"the goal {g.tolist()} holds NaN or inf")
+    return g
+
 # %% ../nbs/05_beam_rollout.ipynb #2ddfa8bd
 class Planner:
     "Keeps each env's context of real transitions and plans actions for a batch of observations."
     def __init__(self, model: TrajectoryTransformer, discretizer: Discretizer, cfg: PlanConfig,
-                 observation_space, action_space, n_envs: int = 1, seed: int | None = None):
+                 observation_space, action_space, n_envs: int = 1, seed: int | None = None, goal=None):
         check_spaces(model.config, observation_space, action_space)
         validate_plan(cfg, model.config)
+        self.goal = check_goal(model.config, goal)
         self.model, self.disc, self.cfg = model.eval(), discretizer, cfg
         self.ospace, self.aspace = observation_space, action_space
         c = model.config
@@ -238,6 +324,17 @@ class Planner:
 
     def _tokens(self, values: np.ndarray, dims) -> torch.Tensor:
         return self.disc.encode(torch.as_tensor(values, dtype=torch.float32, device=self.device), dims=dims)
+
+    def _goal_tokens(self, obs, envs: list) -> torch.Tensor | None:
+        "Goal tokens `(len(envs), G)`: the planner's fixed goal, else each env's `desired_goal`; None for a model without goals."
+        dims = list(self.model.config.goal_dims)
+        if not dims: return None
+        if self.goal is not None: g = np.repeat(self.goal[None], len(envs), 0)
+        elif isinstance(obs, dict) and 'desired_goal' in obs:
+            g = check_goal(self.model.config, np.asarray(obs['desired_goal'], np.float32)[envs], batched=True)
+        else: raise ValueError("this model plans toward a goal: give the planner one (goal=, --goal), or use an env "
+                               "whose observations hold desired_goal")
+        return self._tokens(g, dims)
 
 # %% ../nbs/05_beam_rollout.ipynb #2ddfa8bf
 def check_finite(x: np.ndarray, active: np.ndarray, what: str = 'observation'):
@@ -264,7 +361,9 @@ def act(self: Planner, obs, active: np.ndarray | None = None) -> np.ndarray:
         obs_tok = self._tokens(o[envs], slice(0, self.O))
         ctx = [torch.stack(self.context[e]).reshape(-1) if self.context[e] else obs_tok.new_zeros(0) for e in envs]
         prefix = torch.stack([torch.cat([c_, obs_tok[i]]) for i, c_ in enumerate(ctx)])
-        best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs])
+        goal = self._goal_tokens(obs, envs)
+        if self.cfg.objective == 'likelihood': best, _ = likelihood_plan(self.model, self.disc, prefix, self.cfg, goal)
+        else: best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs], goal=goal)
         for i, e in enumerate(envs): self.plans[e], self.age[e] = best[i], 0
     actions = np.zeros((E, self.A), dtype=np.float32)
     for e in np.flatnonzero(active):
@@ -315,19 +414,23 @@ def check_policy(policy):
 
 # %% ../nbs/05_beam_rollout.ipynb #75fbce33
 def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | None) -> tuple:
-    "Episode returns and terminations of one round, its env steps and the seconds spent in `policy.act`."
+    "Episode returns, terminations and first-success steps of one round, its env steps and the seconds in `policy.act`."
     n_envs, ospace = len(seeds), venv.single_observation_space
     obs, _ = venv.reset(seed=seeds)
     policy.reset(seeds)
     active = np.arange(n_envs) < n_active
     ret, term, t, steps, act_time = np.zeros(n_envs), np.zeros(n_envs, bool), 0, 0, 0.0
+    success = np.full(n_envs, -2)                  # step of the first info['success']: -1 never, -2 the env does not report it
     check_env_output(flatten(ospace, obs, batched=True), active, seeds, t, 'observation')
     while active.any():
         t0 = time.perf_counter()
         act = policy.act(obs, active)
         act_time += time.perf_counter() - t0
         if frames is not None and active[0]: frames.append(venv.envs[0].render())
-        nobs, r, te, tr, _ = venv.step(unflatten(venv.single_action_space, act, batched=True))
+        nobs, r, te, tr, info = venv.step(unflatten(venv.single_action_space, act, batched=True))
+        if 'success' in info:
+            success[success == -2] = -1
+            success[np.asarray(info['success'], bool) & active & (success < 0)] = t + 1
         check_env_output(np.asarray(r)[:, None], active, seeds, t, 'reward')
         policy.observe(obs, act, r, active)
         ret += r * active; term |= te & active
@@ -335,7 +438,16 @@ def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | No
         active &= ~(te | tr)
         obs, t = nobs, t + 1
         check_env_output(flatten(ospace, obs, batched=True), active, seeds, t, 'observation')
-    return ret[:n_active], term[:n_active], steps, act_time
+    return ret[:n_active], term[:n_active], success[:n_active], steps, act_time
+
+# %% ../nbs/05_beam_rollout.ipynb #75fbce3e
+class FunctionPolicy:
+    "A policy `fn(obs) -> actions` (with `fn.reset(seed)` if it draws random numbers) under `rollout`'s protocol."
+    def __init__(self, fn): self.fn = fn
+    def reset(self, seeds):
+        if hasattr(self.fn, 'reset'): self.fn.reset(int(seeds[0]))
+    def act(self, obs, active): return np.asarray(self.fn(obs), np.float32)
+    def observe(self, obs, actions, rewards, active): pass
 
 # %% ../nbs/05_beam_rollout.ipynb #75fbce35
 def rollout(make_policy: Callable, make_env: Callable[[], gym.Env], n_episodes: int = 10, n_envs: int | None = None,
@@ -348,7 +460,7 @@ def rollout(make_policy: Callable, make_env: Callable[[], gym.Env], n_episodes: 
     n_envs = min(n_envs or n_episodes, n_episodes)
     venv = make_vector_env(make_env, n_envs)
     env_id = venv.envs[0].spec.id if venv.envs[0].spec else None
-    returns, terminated, frames, steps, act_time, bar = [], [], [] if record else None, 0, 0.0, None
+    returns, terminated, success, frames, steps, act_time, bar = [], [], [], [] if record else None, 0, 0.0, None
     try:
         if record and venv.envs[0].render_mode != 'rgb_array':
             raise ValueError(f"recording needs an env that renders rgb_array frames; make_env gave render_mode={venv.envs[0].render_mode!r}")
@@ -356,10 +468,10 @@ def rollout(make_policy: Callable, make_env: Callable[[], gym.Env], n_episodes: 
         bar = tqdm(desc='env steps', unit='step', disable=not progress)                   # after the policy's checks
         for rnd in range(math.ceil(n_episodes / n_envs)):
             seeds = [seed + rnd * n_envs + i for i in range(n_envs)]
-            r, te, n, dt = _round(policy, venv, seeds, min(n_envs, n_episodes - rnd * n_envs), bar, frames if rnd == 0 else None)
-            returns += r.tolist(); terminated += te.tolist(); steps += n; act_time += dt
+            r, te, su, n, dt = _round(policy, venv, seeds, min(n_envs, n_episodes - rnd * n_envs), bar, frames if rnd == 0 else None)
+            returns += r.tolist(); terminated += te.tolist(); success += su.tolist(); steps += n; act_time += dt
     finally:
         if bar is not None: bar.close()
         venv.close()
-    return {'returns': np.array(returns), 'terminated': np.array(terminated), 'env_steps': steps,
-            'seconds_per_step': act_time / max(steps, 1), 'env_id': env_id, 'frames': frames}
+    return {'returns': np.array(returns), 'terminated': np.array(terminated), 'success_steps': np.array(success),
+            'env_steps': steps, 'seconds_per_step': act_time / max(steps, 1), 'env_id': env_id, 'frames': frames}

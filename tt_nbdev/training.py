@@ -18,7 +18,9 @@ from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
 from .config import arg, check_output_dir, save_config
-from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, load_dataset
+import gymnasium as gym
+from .env_utils import flat_dim
+from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, goal_dims_for, load_dataset
 from .discretizer import Discretizer
 from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint,
                             read_checkpoint, resolve_device, upgrade_state_dict)
@@ -29,8 +31,8 @@ from .evaluation import evaluate
 __all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'check_amp', 'validate_train_config', 'Schedule', 'make_schedule',
            'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'token_types', 'token_stats',
            'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars', 'init_distributed',
-           'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run', 'build_data', 'build_model',
-           'train_step', 'finish', 'train', 'run_loop']
+           'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run', 'check_goal_setup',
+           'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -45,6 +47,9 @@ class TrainConfig:
     discount: float = arg(0.99, "discount of the value (reward-to-go) token")
     termination_penalty: float = arg(-100.0, "reward that replaces the last reward of a terminated episode")
     n_transitions: int = arg(10, "transitions per training window")
+    goal: Optional[str] = arg(None, "goal-conditioned training: 'hindsight' (each episode's goal is where it ended); None: none",
+                              choices=('hindsight',))
+    goal_dims: Optional[list[int]] = arg(None, "observation dims a goal holds; None: the env's achieved_goal, else all")
     # model
     n_layer: int = arg(4, "transformer blocks")
     n_head: int = arg(4, "attention heads")
@@ -327,6 +332,22 @@ def open_run(cfg: TrainConfig, main: bool, world: int) -> tuple[TrainConfig, dic
     validate_train_config(cfg, world)
     return cfg, state
 
+# %% ../nbs/06_training.ipynb #1a0063b1
+def check_goal_setup(cfg: TrainConfig, observation_space) -> tuple | None:
+    "The goal's observation dims for a goal-conditioned run (None otherwise), or a `ValueError` naming what does not fit."
+    if cfg.goal is None:
+        if cfg.goal_dims is not None: raise ValueError("--goal-dims needs --goal hindsight")
+        return None
+    O = flat_dim(observation_space)
+    dims = tuple(cfg.goal_dims) if cfg.goal_dims is not None else goal_dims_for(observation_space)
+    if not dims or not all(0 <= d < O for d in dims) or len(set(dims)) != len(dims):
+        raise ValueError(f"--goal-dims {list(dims)} must be distinct observation dims in 0..{O - 1}")
+    has_goal = isinstance(observation_space, gym.spaces.Dict) and 'desired_goal' in observation_space.spaces
+    if cfg.eval_episodes and not has_goal:
+        raise ValueError(f"evaluating a goal-conditioned model needs an env whose observations hold desired_goal, and "
+                         f"{cfg.dataset}'s do not: pass --eval-episodes 0, and plan with tt-plan --goal")
+    return dims
+
 # %% ../nbs/06_training.ipynb #1a0063a1
 def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
     "The Minari dataset and its `TrajectoryDataset` of tokens."
@@ -335,15 +356,17 @@ def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
     if world > 1 and main: dist.barrier()
     if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
         raise ValueError(f"max_episodes={cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
+    goal_dims = check_goal_setup(cfg, source.observation_space)
     ds = build_dataset(source, cfg.n_bins, cfg.strategy, cfg.discount, cfg.termination_penalty, cfg.n_transitions,
-                       episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes), progress=show)
+                       episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes), progress=show,
+                       goal_dims=goal_dims)
     return source, ds
 
 def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:
     "Model, optimizer and the step to start from, restored from `state` when resuming."
     mconf = TTConfig(observation_dim=ds.observation_dim, action_dim=ds.action_dim, n_bins=cfg.n_bins,
                      n_transitions=cfg.n_transitions, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-                     dropout=cfg.dropout, action_weight=cfg.action_weight)
+                     dropout=cfg.dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims)
     model = TrajectoryTransformer(mconf).to(device)
     opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
     if state is None: return model, opt, 0
@@ -356,9 +379,9 @@ def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:
 # %% ../nbs/06_training.ipynb #1a0063a3
 def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, autocast) -> tuple:
     "Forward, backward, clip and step on one batch `(x, y, mask)`; returns the logits, the loss and the gradient norm."
-    x, y, mask = batch
+    x, y, mask, goal = (*batch, None)[:4]
     for g in opt.param_groups: g['lr'] = lr
-    with autocast(): logits, loss = net(x, y, mask)
+    with autocast(): logits, loss = net(x, y, mask, goal=goal)
     if world > 1:
         n_all = mask.sum().detach().clone(); dist.all_reduce(n_all)
         loss = loss * (mask.sum() * world / n_all)

@@ -1,0 +1,99 @@
+"""Goal reaching: goal-conditioned TT (likelihood planning) against goal-conditioned BC and the behaviour policy.
+
+Trains TT with `--goal hindsight` (or reuses a finished run with --tt-run), trains a BC MLP with about as
+many parameters on the same data relabelled the same way (input: the observation and the episode's
+final position), and runs TT, BC, the behaviour policy and uniform random actions on the same start/goal
+pairs (the env's own random ones, seeds `seed + 10000 + k`). Prints the success rate and the mean steps
+to the goal of those that got there.
+
+    tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
+    python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20
+"""
+import argparse, time
+from pathlib import Path
+import numpy as np
+import torch
+from common import fit_mlp, save_results
+from tt_nbdev.collect import RandomPolicy, WaypointPolicy
+from tt_nbdev.dataset import episode_arrays, load_dataset
+from tt_nbdev.env_utils import flatten, flat_dim
+from tt_nbdev.evaluation import env_factory, evaluate, success_metrics
+from tt_nbdev.model import load_checkpoint
+from tt_nbdev.planning import FunctionPolicy, get_plan_config, rollout
+from tt_nbdev.training import TrainConfig, train
+
+
+def goal_bc_data(ds, goal_dims):
+    "(observation + hindsight goal, action) pairs: every step of an episode gets the episode's last position."
+    O, A = flat_dim(ds.observation_space), flat_dim(ds.action_space)
+    xs, ys = [], []
+    for ep in ds.iterate_episodes():
+        rows = episode_arrays(ep, ds.observation_space, ds.action_space)
+        goal = flatten(ds.observation_space, ep.observations, batched=True)[-1][list(goal_dims)]
+        xs.append(np.concatenate([rows[:, :O], np.repeat(goal[None], len(rows), 0)], 1)); ys.append(rows[:, O:O + A])
+    return torch.from_numpy(np.concatenate(xs)).float(), torch.from_numpy(np.concatenate(ys)).float()
+
+
+def train_goal_bc(ds, goal_dims, n_params: int, steps: int, seed: int = 0):
+    "An MLP of ~`n_params` parameters regressing actions on (observation, goal)."
+    X, Y = goal_bc_data(ds, goal_dims)
+    return fit_mlp(X, Y, n_params, steps, seed=seed)
+
+
+class GoalBC:
+    "The goal-conditioned BC MLP under `rollout`: input the flat observation and the env's desired_goal."
+    def __init__(self, act_fn, ospace, aspace): self.act_fn, self.ospace, self.aspace = act_fn, ospace, aspace
+    def reset(self, seeds): pass
+    def act(self, obs, active):
+        x = np.concatenate([flatten(self.ospace, obs, batched=True), np.asarray(obs['desired_goal'], np.float32)], 1)
+        return np.clip(self.act_fn(x), self.aspace.low, self.aspace.high).astype(np.float32)
+    def observe(self, obs, actions, rewards, active): pass
+
+
+def row(name, m): return f"{name:<28} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--dataset', default='tt/pointmaze/umaze-v0')
+    p.add_argument('--tt-run', default=None, help='a finished tt-train --goal hindsight run folder to evaluate instead of training')
+    p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
+    p.add_argument('--bc-steps', type=int, default=5000)
+    p.add_argument('--episodes', type=int, default=20)
+    p.add_argument('--plan', default=None, help='planner preset (None: the one named after the dataset)')
+    p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
+    p.add_argument('--behaviour-std', type=float, default=0.8)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', default=None)
+    a = p.parse_args()
+    ds = load_dataset(a.dataset)
+    env_id = ds.spec.env_spec.id
+    t0 = time.time()
+    if a.tt_run is None:
+        cfg = TrainConfig(dataset=a.dataset, goal='hindsight', eval_episodes=0, seed=a.seed, progress=False,
+                          run_dir=f"runs/goals-{a.dataset.replace('/', '-')}")
+        if a.tt_steps: cfg.max_steps = a.tt_steps
+        a.tt_run = cfg.run_dir
+        train(cfg)
+    model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
+    n_params, seed = sum(p.numel() for p in model.parameters()), a.seed + 10_000
+    tt = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan or a.dataset), seed=seed, progress=False)
+    bc_fn, bc_params = train_goal_bc(ds, model.config.goal_dims, n_params, a.bc_steps, seed=a.seed)
+    make_env = env_factory(ds)
+    run = lambda make: success_metrics(rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps'])
+    bc = run(lambda o, act, n: GoalBC(bc_fn, o, act))
+    behaviour = run(lambda o, act, n: FunctionPolicy(WaypointPolicy(env_id, a.behaviour_noise, a.behaviour_std, seed)))
+    rand = run(lambda o, act, n: FunctionPolicy(RandomPolicy(act, seed)))
+    print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
+    print(f"{'policy':<28} {'success':>8} {'steps to goal':>14}")
+    results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc,
+               'goal-conditioned TT': {k: tt[k] for k in ('success_rate', 'steps_to_goal')}}
+    for name, m in results.items(): print(row(name, m))
+    print(f"TT plans in {1000 * tt['seconds_per_step']:.0f} ms per env step ({tt['plan']['objective']} search, "
+          f"H={tt['plan']['horizon']}, B={tt['plan']['beam_width']}); {time.time() - t0:.0f} s in all")
+    save_results({'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_run': a.tt_run,
+                           'tt_params': n_params, 'bc_params': bc_params, 'plan': tt['plan'], 'results': results}, a.out, 'goals')
+
+
+if __name__ == '__main__':
+    main()

@@ -21,8 +21,8 @@ from .sampling import Generators, filter_top_k, sample_from_logits
 # %% auto #0
 __all__ = ['REWARD_ONLY', 'LIKELIHOOD_ONLY', 'PRESETS', 'PlanConfig', 'preset_for', 'get_plan_config', 'validate_plan',
            'beam_plan', 'beam_plan_reference', 'likelihood_logp', 'likelihood_plan', 'likelihood_plan_reference',
-           'check_goal', 'Planner', 'check_finite', 'plot_beam_tree', 'check_env_output', 'check_policy',
-           'FunctionPolicy', 'rollout']
+           'check_goal', 'Planner', 'first_nonfinite', 'check_finite', 'plot_beam_tree', 'check_env_output',
+           'check_policy', 'FunctionPolicy', 'rollout']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -337,11 +337,14 @@ class Planner:
         return self._tokens(g, dims)
 
 # %% ../nbs/05_beam_rollout.ipynb #2ddfa8bf
+def first_nonfinite(x: np.ndarray, active: np.ndarray) -> int | None:
+    "The first active env whose row of `x` `(E, D)` holds NaN or inf, or None."
+    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(1) & np.asarray(active, bool)
+    return int(np.flatnonzero(bad)[0]) if bad.any() else None
+
 def check_finite(x: np.ndarray, active: np.ndarray, what: str = 'observation'):
     "Raise a `ValueError` naming the first active env whose row of `x` `(E, D)` holds NaN or inf, and its dimensions."
-    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(1) & np.asarray(active, bool)
-    if bad.any():
-        e = int(np.flatnonzero(bad)[0])
+    if (e := first_nonfinite(x, active)) is not None:
         dims = np.flatnonzero(~np.isfinite(np.asarray(x[e], dtype=np.float64))).tolist()
         raise ValueError(f"env {e} gave a non-finite {what} (NaN or inf in dimension(s) {dims}): "
                          "no plan can start from it; the simulator has likely diverged")
@@ -399,9 +402,7 @@ def plot_beam_tree(tree: list, ax=None):
 # %% ../nbs/05_beam_rollout.ipynb #75fbce31
 def check_env_output(x: np.ndarray, active: np.ndarray, seeds: list, step: int, what: str):
     "Raise a `ValueError` naming the env, its episode's seed and the step if an active env's row of `x` is not finite."
-    bad = ~np.isfinite(np.asarray(x, dtype=np.float64)).all(1) & active
-    if bad.any():
-        e = int(np.flatnonzero(bad)[0])
+    if (e := first_nonfinite(x, active)) is not None:
         raise ValueError(f"env {e} (episode seeded {seeds[e]}) returned a non-finite {what} at step {step}: "
                          "the simulator diverged, so the episode cannot be scored")
 

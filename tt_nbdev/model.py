@@ -16,9 +16,10 @@ from .discretizer import Discretizer
 from .env_utils import flat_dim
 
 # %% auto #0
-__all__ = ['TTConfig', 'attention_mask', 'SelfAttention', 'MLP', 'Block', 'EinLinear', 'init_weights', 'TrajectoryTransformer',
-           'configure_optimizer', 'lr_multiplier', 'resolve_device', 'check_plain', 'write_atomic', 'save_checkpoint',
-           'read_checkpoint', 'check_spaces', 'upgrade_state_dict', 'load_checkpoint']
+__all__ = ['TTConfig', 'attention_mask', 'dropout_keep_mask', 'Dropout', 'SelfAttention', 'MLP', 'Block', 'EinLinear',
+           'init_weights', 'TrajectoryTransformer', 'configure_optimizer', 'lr_multiplier', 'resolve_device',
+           'check_plain', 'write_atomic', 'save_checkpoint', 'read_checkpoint', 'check_spaces', 'upgrade_state_dict',
+           'load_checkpoint']
 
 # %% ../nbs/03_model.ipynb #b47375ab
 @dataclass(kw_only=True)
@@ -52,6 +53,19 @@ def attention_mask(block_size: int, transition_dim: int, goal_dim: int = 0) -> t
     return (i[None, :] <= i[:, None]) & visible[None, :]
 
 # %% ../nbs/03_model.ipynb #faf57d9e
+def dropout_keep_mask(shape, p: float, device=None, generator: torch.Generator | None = None, dtype=torch.bool) -> torch.Tensor:
+    "Mask of `shape`, each entry 0 (dropped) with probability `p` rounded to a multiple of 2**-15, else 1; as `dtype`."
+    n = math.prod(shape)
+    words = torch.empty((n + 3) // 4, dtype=torch.int64, device=device).random_(generator=generator)  # 63 random bits each
+    lanes = words.bitwise_left_shift_(1).view(torch.int16)[:n]       # the shift leaves every 16-bit lane uniform (lane 0 even)
+    return (lanes >= round(p * 32768) * 2 - 32768).view(shape).to(dtype)
+
+class Dropout(nn.Dropout):
+    "`nn.Dropout` with its mask from `dropout_keep_mask`."
+    def forward(self, x):
+        if not self.training or not self.p: return x
+        return x * dropout_keep_mask(x.shape, self.p, x.device, dtype=x.dtype).mul_(1 / (1 - self.p))
+
 class SelfAttention(nn.Module):
     "Multi-head self-attention; with a cache, the cache stores this layer's keys and values and attends over all it holds."
     def __init__(self, c: TTConfig):
@@ -60,7 +74,7 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Linear(c.n_embd, 3 * c.n_embd)
         self.proj = nn.Linear(c.n_embd, c.n_embd)
         self.n_head, self.dropout = c.n_head, c.dropout
-        self.resid_drop = nn.Dropout(c.dropout)
+        self.resid_drop = Dropout(c.dropout)
 
     def forward(self, x, mask, cache=None, layer: int = 0, last_only: bool = False):
         B, L, C = x.shape
@@ -68,15 +82,25 @@ class SelfAttention(nn.Module):
         q, k, v = (t.view(B, L, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, L, hs)
         if last_only: q, mask = q[:, :, -1:], mask[-1:]                                                # (B, nh, 1, hs)
         if cache is not None: y = cache.attend(layer, q, k, v, mask)
-        else: y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0)
+        elif self.training and self.dropout: y = self.dropped_attention(q, k, v, mask)
+        else: y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).contiguous().view(B, q.shape[2], C)                                    # (B, L or 1, C)
         return self.resid_drop(self.proj(y))
+
+    def dropped_attention(self, q, k, v, mask):
+        "Attention whose weights are dropped with probability `dropout` (and the rest scaled up), as in training."
+        B, nh, L, hs = q.shape
+        bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device).masked_fill(~mask, float('-inf'))
+        att = torch.baddbmm(bias.expand(B * nh, *mask.shape), q.reshape(-1, L, hs), k.reshape(-1, k.shape[2], hs).transpose(1, 2),
+                            alpha=hs ** -0.5).view(B, nh, L, -1).softmax(-1)
+        keep = dropout_keep_mask(att.shape, self.dropout, att.device, dtype=att.dtype)  # multiplying by a 0/1 tensor is the cheapest
+        return (att * keep).to(v.dtype) @ v * (1 / (1 - self.dropout))
 
 class MLP(nn.Module):
     "The block's feed-forward part: `fc` to 4× the width, GELU, `proj` back, dropout."
     def __init__(self, c: TTConfig):
         super().__init__()
-        self.fc, self.proj, self.drop = nn.Linear(c.n_embd, 4 * c.n_embd), nn.Linear(4 * c.n_embd, c.n_embd), nn.Dropout(c.dropout)
+        self.fc, self.proj, self.drop = nn.Linear(c.n_embd, 4 * c.n_embd), nn.Linear(4 * c.n_embd, c.n_embd), Dropout(c.dropout)
     def forward(self, x): return self.drop(self.proj(F.gelu(self.fc(x))))
 
 class Block(nn.Module):
@@ -100,10 +124,15 @@ class EinLinear(nn.Module):
         bound = 1 / math.sqrt(in_features)
         nn.init.uniform_(self.weight, -bound, bound)
 
-    def forward(self, x, head_idx):
-        "`x` `(B, L, in)`, `head_idx` `(L,)` → `(B, L, out)`."
-        if len(head_idx) == 1: return x @ self.weight[head_idx[0]]
-        return torch.einsum('ble,leo->blo', x, self.weight[head_idx])
+    def forward(self, x, start: int):
+        "`x` `(B, L, in)` at consecutive positions from `start` → `(B, L, out)`, position `p` through map `p % T`."
+        B, L, _ = x.shape
+        T, s = self.weight.shape[0], start % self.weight.shape[0]
+        if L == 1: return x @ self.weight[s]
+        n = -(-(s + L) // T)                                                      # whole transitions covering the positions
+        x = F.pad(x, (0, 0, s, n * T - s - L)).view(B, n, T, -1).transpose(0, 2)  # (T, n, B, in): one matmul per map
+        y = (x.reshape(T, n * B, -1) @ self.weight.to(x.dtype)).view(T, n, B, -1).transpose(0, 2)
+        return y.reshape(B, n * T, -1)[:, s:s + L]
 
 # %% ../nbs/03_model.ipynb #5594df7b
 def init_weights(m: nn.Module):
@@ -120,7 +149,7 @@ class TrajectoryTransformer(nn.Module):
         T = c.transition_dim
         self.tok_emb = nn.Embedding(T * c.n_bins, c.n_embd)
         self.pos_emb = nn.Parameter(torch.zeros(1, c.block_size, c.n_embd))
-        self.drop = nn.Dropout(c.dropout)
+        self.drop = Dropout(c.dropout)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layer)])
         self.ln_f = nn.LayerNorm(c.n_embd)
         self.head = EinLinear(T, c.n_embd, c.n_bins)
@@ -157,8 +186,7 @@ def forward(self: TrajectoryTransformer, idx, targets=None, loss_mask=None, cach
     if cache is not None: cache.length = end
     x = self.ln_f(x)
     if goal is not None and not last_only: x = x[:, G:]
-    if last_only: pos = pos[-1:]
-    logits = self.head(x, pos % T)                                                                # (B, L, N)
+    logits = self.head(x, start + L - 1 if last_only else start)                                  # (B, L, N)
     loss = None if targets is None else self.loss(logits, targets, loss_mask, start)
     return logits, loss
 
@@ -183,7 +211,8 @@ def configure_optimizer(model: nn.Module, lr: float = 6e-4, betas=(0.9, 0.95), w
     assert decay.isdisjoint(no_decay) and decay | no_decay == set(params), "every parameter in exactly one group"
     groups = [{'params': [params[n] for n in sorted(decay)], 'weight_decay': weight_decay},
               {'params': [params[n] for n in sorted(no_decay)], 'weight_decay': 0.0}]
-    return torch.optim.AdamW(groups, lr=lr, betas=tuple(betas))
+    fused = all(p.device.type in ('cpu', 'cuda') and p.is_floating_point() for p in params.values())
+    return torch.optim.AdamW(groups, lr=lr, betas=tuple(betas), fused=fused or None)
 
 def lr_multiplier(tokens: int, warmup_tokens: int, final_tokens: int, min_mult: float = 0.1) -> float:
     "Linear warmup to 1 over `warmup_tokens`, then cosine decay to `min_mult` at `final_tokens`."

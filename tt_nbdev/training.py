@@ -28,11 +28,11 @@ from .planning import PRESETS, get_plan_config
 from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'check_amp', 'validate_train_config', 'Schedule', 'make_schedule',
-           'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'token_types', 'token_stats',
-           'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars', 'init_distributed',
-           'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run', 'check_goal_setup',
-           'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
+__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp', 'validate_train_config',
+           'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
+           'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
+           'init_distributed', 'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run',
+           'check_goal_setup', 'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -71,7 +71,8 @@ class TrainConfig:
     resume: bool = arg(False, "continue the run in --run-dir from its checkpoint.pt (a fresh start if it has none) with the run's "
                               "settings; only where and how it runs, logs, checkpoints and evaluates may change, and are reported")
     device: Optional[str] = arg(None, "torch device; None: cuda if available, else cpu")
-    amp: bool = arg(False, "bf16 autocast (CUDA only)")
+    amp: Optional[bool] = arg(None, "bf16 autocast; None: on where bf16 matmuls are fast (a CUDA GPU with bf16, a CPU with AMX "
+                                    "or AVX512-BF16), off elsewhere")
     compile: bool = arg(False, "torch.compile the model")
     num_workers: int = arg(0, "DataLoader worker processes")
     progress: bool = arg(True, "show progress bars")
@@ -88,10 +89,21 @@ RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'com
                   'log_every', 'checkpoint_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
 
 # %% ../nbs/06_training.ipynb #696215cd
+def bf16_fast(device: torch.device) -> bool:
+    "Whether `device` multiplies bf16 matrices in hardware: a CUDA GPU with bf16, or a CPU with AMX or AVX512-BF16."
+    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
+    return device.type == 'cpu' and (torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+
 def check_amp(device: torch.device):
     "Raise a `ValueError` unless `device` can run bf16 autocast."
-    if device.type != 'cuda' or not torch.cuda.is_bf16_supported():
-        raise ValueError(f"--amp (bf16 autocast) needs a CUDA device with bf16 support; this run is on {device}")
+    ok = torch.cuda.is_bf16_supported() if device.type == 'cuda' else device.type == 'cpu' and torch.ops.mkldnn._is_mkldnn_bf16_supported()
+    if not ok: raise ValueError(f"--amp (bf16 autocast) needs a CUDA device or a CPU with bf16 support; this run is on {device}")
+
+def resolve_amp(amp: bool | None, device: torch.device) -> bool:
+    "The `--amp` setting for `device`: as given (checked), or on where bf16 is fast when None."
+    if amp is None: return bf16_fast(device)
+    if amp: check_amp(device)
+    return amp
 
 def validate_train_config(cfg: TrainConfig, world_size: int = 1):
     "Raise a `ValueError` naming the first bad setting of `cfg`."
@@ -420,7 +432,7 @@ def train(cfg: TrainConfig) -> dict:
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dict:
     main, t_start = rank == 0, time.time()
     cfg, state = open_run(cfg, main, world)
-    if cfg.amp: check_amp(device)
+    cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
     show = main and cfg.progress
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     source, ds = build_data(cfg, main, world, show)
@@ -431,7 +443,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
     model, opt, step = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    autocast = lambda: torch.autocast('cuda', dtype=torch.bfloat16) if cfg.amp else contextlib.nullcontext()
+    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else contextlib.nullcontext()
     log = None
     if main:
         save_config(cfg, Path(cfg.run_dir) / 'config.json')

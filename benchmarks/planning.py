@@ -3,7 +3,10 @@
 Random weights: latency does not depend on what the model learned. Prints ms per planning call for 1 and
 10 envs with the batched, cached planner and, in the same process, for the plain uncached reference
 planner (1 env), with their ratio, and where a 1-env plan's time goes (one-token steps, re-prefills of
-the cropped window, the rest). On CUDA it also reports env-steps/s with 64 envs.
+the cropped window, the rest). Also measured, not used by the planner: the same plans with bf16 weights
+(time, and how many planned tokens stay equal), and the matrix-product rates that bound a plan. The
+hopper preset (H=15, B=128, 11+3+2 tokens per transition) is timed at 1 env. On CUDA it also reports
+env-steps/s with 64 envs.
 
     python benchmarks/planning.py [--device cuda] [--repeats 5] [--reference-repeats 1]
 """
@@ -23,6 +26,17 @@ def timed(fn, repeats, sync):
     for _ in range(repeats):
         t0 = time.perf_counter(); fn(); sync(); times.append(time.perf_counter() - t0)
     return float(np.median(times))
+
+
+def gemm_rates(dev) -> dict:
+    "GFLOP/s of `F.linear` with 64 rows (one-token steps of one env) and 1088 rows (a step checking 17 guessed tokens), fp32 and bf16."
+    out = {}
+    for M in (64, 1088):
+        for dt in (torch.float32, torch.bfloat16):
+            x, w = torch.randn(M, 128, dtype=dt, device=dev), torch.randn(512, 128, dtype=dt, device=dev)
+            s = timed(lambda: [torch.nn.functional.linear(x, w) for _ in range(50)], 3, lambda: None) / 50
+            out[f"{M} rows {str(dt).split('.')[-1]}"] = 2 * M * 128 * 512 / s / 1e9
+    return out
 
 
 def breakdown(model, disc, x, cfg, sync, repeats=3):
@@ -65,6 +79,24 @@ def main():
         s = timed(lambda: beam_plan(model, disc, x, cfg), a.repeats, sync)
         res[f'fast_{E}env_s'] = s
         rows.append((f'batched + KV cache, {E} env(s)', f'{1000 * s:.1f}', f'{E / s:.1f}'))
+    gen = lambda E: [torch.Generator(dev).manual_seed(e) for e in range(E)]
+    half = TrajectoryTransformer(model.config).to(dev).eval(); half.load_state_dict(model.state_dict()); half.to(torch.bfloat16)
+    for E in (1, 10):                                     # measured only: bf16 weights change the plans, so no product path uses them
+        x = prefix(E)
+        s = timed(lambda: beam_plan(half, disc, x, cfg, gen(E)), a.repeats, sync)
+        res[f'bf16_{E}env_s'] = s
+        rows.append((f'bf16 weights (not used), {E} env(s)', f'{1000 * s:.1f}', f'{E / s:.1f}'))
+    x = prefix(10)
+    p32, p16 = beam_plan(model, disc, x, cfg, gen(10))[0], beam_plan(half, disc, x, cfg, gen(10))[0]
+    res['bf16_token_agreement'] = float((p32 == p16).float().mean())
+    res['bf16_first_action_agreement'] = float((p32[:, 0, O:O + A] == p16[:, 0, O:O + A]).all(-1).float().mean())
+    hop, Oh, Ah = PRESETS['hopper'], 11, 3
+    hmodel = TrajectoryTransformer(TTConfig(observation_dim=Oh, action_dim=Ah)).to(dev).eval()
+    hdisc = Discretizer.fit(np.random.default_rng(0).normal(size=(10_000, Oh + Ah + 2)), 100)
+    hx = torch.randint(0, 100, (1, hop.context_transitions * (Oh + Ah + 2) + Oh), device=dev)
+    res['hopper_1env_s'] = timed(lambda: beam_plan(hmodel, hdisc, hx, hop), max(1, a.repeats // 2), sync)
+    rows.append((f'hopper preset (H={hop.horizon}, B={hop.beam_width}), 1 env', f"{1000 * res['hopper_1env_s']:.1f}",
+                 f"{1 / res['hopper_1env_s']:.2f}"))
     split = breakdown(model, disc, prefix(1), cfg, sync)
     res['breakdown_1env_s'] = split
     x = prefix(1)[0]
@@ -83,6 +115,11 @@ def main():
     rest = split['total'] - split['decode'] - split['prefill']
     print(f"where a 1-env plan's time goes (instrumented, so a little slower): one-token steps {1000 * split['decode']:.0f} ms, "
           f"re-prefills {1000 * split['prefill']:.0f} ms, sampling, scoring and selection {1000 * rest:.0f} ms")
+    print(f"bf16 weights against fp32 on the same 10 prefixes and seeds: {100 * res['bf16_token_agreement']:.1f}% of planned tokens "
+          f"equal, first actions equal in {100 * res['bf16_first_action_agreement']:.0f}% of envs")
+    res['gemm_gflops'] = gemm_rates(dev)
+    print("matrix products of the model's MLP shape (rows x 128 @ 128 x 512), GFLOP/s: " +
+          ', '.join(f"{k} {v:.0f}" for k, v in res['gemm_gflops'].items()))
     save_results(res, a.out, 'planning')
 
 

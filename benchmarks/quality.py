@@ -45,6 +45,15 @@ class BCPolicy:
     def observe(self, obs, actions, rewards, active): pass
 
 
+def run_wall_seconds(run: Path) -> float | None:
+    "A finished run's training wall time, from its metrics' timestamps (extrapolated to the first step)."
+    import json
+    rows = [json.loads(l) for l in (run / 'metrics.jsonl').read_text().splitlines() if '"train/loss"' in l]
+    if len(rows) < 2: return None
+    (s0, t0), (s1, t1) = (rows[0]['step'], rows[0]['time']), (rows[-1]['step'], rows[-1]['time'])
+    return (t1 - t0) * s1 / (s1 - s0)
+
+
 def fmt(x): return f"{np.mean(x):.1f} ± {np.std(x):.1f}"
 
 
@@ -53,7 +62,7 @@ def main():
     p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
     p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
-    p.add_argument('--bc-steps', type=int, default=5000)
+    p.add_argument('--bc-steps', type=int, default=4000, help="BC steps of 256 pairs; 4000 sees as many transitions as TT's default run")
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the env)')
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
@@ -61,7 +70,7 @@ def main():
     p.add_argument('--out', default=None)
     a = p.parse_args()
     ds = load_dataset(a.dataset)
-    t0, trained = time.time(), a.tt_run is None
+    t0, c0, trained = time.time(), time.process_time(), a.tt_run is None
     if trained:
         cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,
                           run_dir=f"runs/quality-{a.dataset.replace('/', '-')}", progress=False)
@@ -69,19 +78,27 @@ def main():
         a.tt_run = cfg.run_dir
         train(cfg)
     t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
+    cpu_train = time.process_time() - c0 if trained else None
+    if not trained: t_train = run_wall_seconds(Path(a.tt_run))
+    c0 = time.process_time()
     model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
     n_params = sum(p.numel() for p in model.parameters())
     plan = get_plan_config(a.plan or a.dataset)
     tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
     greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
+    cpu_tt_eval, c0 = time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
+    cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
     bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)['returns']
+    cpu_bc_eval = time.process_time() - c0
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     env_id = tt['env_id']
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]
     if greedy: rows.append(('TT, greedy action tokens', np.array(greedy['returns'])))
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
-           'tt_run': a.tt_run, 'tt_train_seconds': t_train, 'tt_seconds_per_step': tt['seconds_per_step'], 'plan': tt['plan']}
+           'tt_run': a.tt_run, 'tt_train_seconds': t_train, 'tt_seconds_per_step': tt['seconds_per_step'], 'plan': tt['plan'],
+           'cpu_seconds': {'tt_train': cpu_train, 'tt_eval': cpu_tt_eval, 'bc_train': cpu_bc_train, 'bc_eval': cpu_bc_eval},
+           'bc_steps': a.bc_steps, 'seed_base': a.seed + 10_000}
     print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
     print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
     for name, r in rows:

@@ -129,12 +129,26 @@ COLUMNS = [('behaviour data', 'quality', 'dataset (behaviour policy)'), ('BC', '
            ('IQL', 'iql', None), ('CQL', 'cql', None), ('DT', 'dt', None), ('TT', 'quality', 'Trajectory Transformer')]
 
 
+def behaviour_scores(dataset_id: str):
+    "Mean and std of the dataset's own normalized episode returns, read with this project's loader; None if it is not here."
+    try:
+        import numpy as np
+        from tt_nbdev.dataset import load_dataset
+        ds = load_dataset(dataset_id)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"note: no behaviour-data score for {dataset_id}: {e}"); return None
+    m = ds.storage.metadata
+    s = [100 * (float(np.sum(ep.rewards)) - m['ref_min_score']) / (m['ref_max_score'] - m['ref_min_score']) for ep in ds.iterate_episodes()]
+    return float(np.mean(s)), float(np.std(s))
+
+
 def cells(dataset_id: str) -> dict:
     "Each column's (mean, std, CPU seconds or None) for a dataset, from the JSON files the scripts wrote; missing ones left out."
     key, out = dataset_id.replace('/', '-'), {}
     q = HERE / 'results' / f'quality-{key}.json'
     q = json.loads(q.read_text()) if q.exists() else None
     for col, src, name in COLUMNS:
+        if col == 'behaviour data' and q is None and (data := behaviour_scores(dataset_id)) is not None: out[col] = (*data, None)
         if src == 'quality':
             if q is None or name not in q: continue
             cpu = q.get('cpu_seconds', {})

@@ -5,12 +5,13 @@ Random weights: latency does not depend on what the model learned. Prints ms per
 planner (1 env), with their ratio, and where a 1-env plan's time goes (one-token steps, re-prefills of
 the cropped window, the rest). Also measured, not used by the planner: the same plans with bf16 weights
 (time, and how many planned tokens stay equal), and the matrix-product rates that bound a plan. The
-hopper preset (H=15, B=128, 11+3+2 tokens per transition) is timed at 1 env. On CUDA it also reports
+hopper preset (H=15, B=128, 11+3+2 tokens per transition) is timed at 1 env. A floor: the matrix products a plan
+runs, recorded with their shapes and replayed alone, against the whole plan. On CUDA it also reports
 env-steps/s with 64 envs.
 
     python benchmarks/planning.py [--device cuda] [--repeats 5] [--reference-repeats 1]
 """
-import argparse, platform, time
+import argparse, math, platform, time
 from common import save_results
 import numpy as np
 import torch
@@ -37,6 +38,31 @@ def gemm_rates(dev) -> dict:
             s = timed(lambda: [torch.nn.functional.linear(x, w) for _ in range(50)], 3, lambda: None) / 50
             out[f"{M} rows {str(dt).split('.')[-1]}"] = 2 * M * 128 * 512 / s / 1e9
     return out
+
+
+def products_floor(model, disc, x, cfg, sync) -> dict:
+    """The matrix products one plan runs (shapes recorded by the profiler), replayed alone on fresh contiguous
+    tensors: what any exact fp32 planner doing this search's arithmetic spends at least, and their GFLOP."""
+    from collections import Counter
+    from torch.profiler import profile
+    beam_plan(model, disc, x, cfg)
+    with profile(record_shapes=True) as prof: beam_plan(model, disc, x, cfg)
+    calls = Counter((e.name, tuple(tuple(s) for s in e.input_shapes[:3])) for e in prof.events()
+                    if e.name in ('aten::addmm', 'aten::mm', 'aten::bmm') and e.input_shapes)
+    dev, ops, flops = x.device, [], 0
+    for (name, shapes), n in calls.items():
+        r = lambda s: torch.randn(s, device=dev)
+        if name == 'aten::addmm':
+            (b, a, w) = shapes; ta, tw, tb = r(a), r(w[::-1]).t(), r(b)          # F.linear passes the weight transposed
+            ops.append((lambda ta=ta, tw=tw, tb=tb: torch.addmm(tb, ta, tw), n)); flops += 2 * a[0] * a[1] * w[1] * n
+        elif name == 'aten::mm':
+            ta, tw = r(shapes[0]), r(shapes[1]); ops.append((lambda ta=ta, tw=tw: ta @ tw, n)); flops += 2 * math.prod(shapes[0]) * shapes[1][1] * n
+        else:
+            ta, tw = r(shapes[0]), r(shapes[1]); ops.append((lambda ta=ta, tw=tw: torch.bmm(ta, tw), n)); flops += 2 * math.prod(shapes[0]) * shapes[1][2] * n
+    def replay():
+        for f, n in ops:
+            for _ in range(n): f()
+    return {'products': sum(calls.values()), 'gflop': flops / 1e9, 'seconds': timed(replay, 3, sync)}
 
 
 def breakdown(model, disc, x, cfg, sync, repeats=3):
@@ -97,6 +123,7 @@ def main():
     res['hopper_1env_s'] = timed(lambda: beam_plan(hmodel, hdisc, hx, hop), max(1, a.repeats // 2), sync)
     rows.append((f'hopper preset (H={hop.horizon}, B={hop.beam_width}), 1 env', f"{1000 * res['hopper_1env_s']:.1f}",
                  f"{1 / res['hopper_1env_s']:.2f}"))
+    for E in (1, 10): res[f'products_floor_{E}env'] = products_floor(model, disc, prefix(E), cfg, sync)
     split = breakdown(model, disc, prefix(1), cfg, sync)
     res['breakdown_1env_s'] = split
     x = prefix(1)[0]
@@ -115,6 +142,10 @@ def main():
     rest = split['total'] - split['decode'] - split['prefill']
     print(f"where a 1-env plan's time goes (instrumented, so a little slower): one-token steps {1000 * split['decode']:.0f} ms, "
           f"re-prefills {1000 * split['prefill']:.0f} ms, sampling, scoring and selection {1000 * rest:.0f} ms")
+    for E in (1, 10):
+        f = res[f'products_floor_{E}env']
+        print(f"{E} env(s): the plan's {f['products']} matrix products ({f['gflop']:.1f} GFLOP) replayed alone take {1000 * f['seconds']:.0f} ms "
+              f"of the plan's {1000 * res[f'fast_{E}env_s']:.0f} ms")
     print(f"bf16 weights against fp32 on the same 10 prefixes and seeds: {100 * res['bf16_token_agreement']:.1f}% of planned tokens "
           f"equal, first actions equal in {100 * res['bf16_first_action_agreement']:.0f}% of envs")
     res['gemm_gflops'] = gemm_rates(dev)

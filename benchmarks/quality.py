@@ -15,7 +15,7 @@ import torch
 from common import fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
-from tt_nbdev.model import load_checkpoint
+from tt_nbdev.model import load_checkpoint, TrajectoryTransformer, TTConfig
 from tt_nbdev.planning import rollout, get_plan_config
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 from tt_nbdev.training import TrainConfig, train
@@ -61,6 +61,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
+    p.add_argument('--no-tt', action='store_true', help='skip TT: only BC and the behaviour data (for a table row whose TT cell is run elsewhere)')
     p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
     p.add_argument('--bc-steps', type=int, default=4000, help="BC steps of 256 pairs; 4000 sees as many transitions as TT's default run")
     p.add_argument('--episodes', type=int, default=10)
@@ -70,7 +71,7 @@ def main():
     p.add_argument('--out', default=None)
     a = p.parse_args()
     ds = load_dataset(a.dataset)
-    t0, c0, trained = time.time(), time.process_time(), a.tt_run is None
+    t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
     if trained:
         cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed,
                           run_dir=f"runs/quality-{a.dataset.replace('/', '-')}", progress=False)
@@ -79,24 +80,29 @@ def main():
         train(cfg)
     t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
     cpu_train = time.process_time() - c0 if trained else None
-    if not trained: t_train = run_wall_seconds(Path(a.tt_run))
+    if a.tt_run and not trained: t_train = run_wall_seconds(Path(a.tt_run))
     c0 = time.process_time()
-    model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
+    if a.no_tt:                                                         # BC sized like TT's default model
+        model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
+        tt = greedy = None
+    else:
+        model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
+        plan = get_plan_config(a.plan or a.dataset)
+        tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
+        greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
     n_params = sum(p.numel() for p in model.parameters())
-    plan = get_plan_config(a.plan or a.dataset)
-    tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
-    greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
     cpu_tt_eval, c0 = time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
-    bc = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)['returns']
+    bc_run = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)
+    bc, env_id = bc_run['returns'], bc_run['env_id']
     cpu_bc_eval = time.process_time() - c0
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
-    env_id = tt['env_id']
-    rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc), ('Trajectory Transformer', np.array(tt['returns']))]
+    rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc)] + ([('Trajectory Transformer', np.array(tt['returns']))] if tt else [])
     if greedy: rows.append(('TT, greedy action tokens', np.array(greedy['returns'])))
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
-           'tt_run': a.tt_run, 'tt_train_seconds': t_train, 'tt_seconds_per_step': tt['seconds_per_step'], 'plan': tt['plan'],
+           'tt_run': a.tt_run, 'tt_train_seconds': t_train,
+           'tt_seconds_per_step': tt and tt['seconds_per_step'], 'plan': tt and tt['plan'],
            'cpu_seconds': {'tt_train': cpu_train, 'tt_eval': cpu_tt_eval, 'bc_train': cpu_bc_train, 'bc_eval': cpu_bc_eval},
            'bc_steps': a.bc_steps, 'seed_base': a.seed + 10_000}
     print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")

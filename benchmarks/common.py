@@ -33,3 +33,25 @@ def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_s
         opt.zero_grad(); loss.backward(); opt.step()
     net.eval()
     return (lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd).detach().numpy()), sum(p.numel() for p in net.parameters())
+
+
+def reprefill_sharing(model, disc, prefix: torch.Tensor, cfg, generators=None) -> dict:
+    """Row-tokens the planner re-prefills when the window moves, against the distinct ones: rows of an env whose
+    planned tokens agree up to a transition's end share that transition's keys and values, so a trie over the
+    beams would compute them once. Counted on one `beam_plan` of `prefix` `(E, L0)`."""
+    import tt_nbdev.planning as planning
+    counts = {'rows': 0, 'distinct': 0}
+    feed = planning._Decoder.feed
+    def counting(dec, X, L):
+        E, L0 = dec.prefix.shape
+        if dec.cache is not None and dec.window_start(L) != dec.crop:   # a re-prefill of the planned tokens L0..L
+            G = X.shape[0] // E
+            for end in range(L0 + dec.T, L + dec.T, dec.T):                # each planned transition, the last one partial
+                e = min(end, L)
+                counts['rows'] += X.shape[0] * (e - max(L0, end - dec.T))
+                counts['distinct'] += (e - max(L0, end - dec.T)) * sum(len(torch.unique(X[i * G:(i + 1) * G, L0:e], dim=0)) for i in range(E))
+        return feed(dec, X, L)
+    planning._Decoder.feed = counting
+    try: planning.beam_plan(model, disc, prefix, cfg, generators)
+    finally: planning._Decoder.feed = feed
+    return {**counts, 'saved': 1 - counts['distinct'] / max(counts['rows'], 1)}

@@ -15,7 +15,7 @@ held too rarely to pay.
 import argparse, time
 import numpy as np
 import torch
-from common import save_results
+from common import save_results, reprefill_sharing
 import tt_nbdev.planning as planning
 from tt_nbdev.planning import _Decoder, beam_plan, get_plan_config
 from tt_nbdev.model import load_checkpoint
@@ -91,13 +91,16 @@ def main():
             gens = [torch.Generator().manual_seed(e) for e in range(a.envs)]
             t0 = time.perf_counter(); plans[name] = beam_plan(model, disc, x, cfg, gens)[0]; times[name].append(time.perf_counter() - t0)
     planning._extend = original
+    sharing = reprefill_sharing(model, disc, x, cfg, [torch.Generator().manual_seed(e) for e in range(a.envs)])
     seq, fp = min(times['sequential']), min(times['fixed point'])
     res = dict(checkpoint=a.checkpoint, dataset=a.dataset, preset=a.preset, envs=a.envs, observation_tokens=O,
                sequential_s=seq, fixed_point_s=fp, plans_equal=bool((plans['sequential'] == plans['fixed point']).all()),
-               forwards_per_observation=float(np.mean(counts)), forwards_histogram=np.bincount(counts).tolist())
+               forwards_per_observation=float(np.mean(counts)), forwards_histogram=np.bincount(counts).tolist(), reprefill_sharing=sharing)
     print(f"{a.preset} preset, {a.envs} env(s), {O} observation tokens: sequential {1000 * seq:.0f} ms per plan, fixed point "
           f"{1000 * fp:.0f} ms; plans equal: {res['plans_equal']}; forwards per observation {res['forwards_per_observation']:.2f} "
           f"(sequential: {O}), histogram {res['forwards_histogram']}")
+    print(f"re-prefills of the moving window: {sharing['rows']} row-tokens, {sharing['distinct']} distinct "
+          f"(a trie over the beams would save {100 * sharing['saved']:.0f}%)")
     save_results(res, a.out, 'guesses')
 
 

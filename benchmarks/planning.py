@@ -12,7 +12,7 @@ env-steps/s with 64 envs.
     python benchmarks/planning.py [--device cuda] [--repeats 5] [--reference-repeats 1]
 """
 import argparse, math, platform, time
-from common import save_results
+from common import save_results, reprefill_sharing
 import numpy as np
 import torch
 from tt_nbdev.model import TTConfig, TrajectoryTransformer
@@ -30,13 +30,18 @@ def timed(fn, repeats, sync):
 
 
 def gemm_rates(dev) -> dict:
-    "GFLOP/s of `F.linear` with 64 rows (one-token steps of one env) and 1088 rows (a step checking 17 guessed tokens), fp32 and bf16."
+    "GFLOP/s of `F.linear` with 32 and 64 rows (one-token steps of one env), 640 (ten envs) and 1088, fp32, bf16 and bf16 prepacked."
     out = {}
-    for M in (64, 1088):
+    for M in (32, 64, 640, 1088):
         for dt in (torch.float32, torch.bfloat16):
             x, w = torch.randn(M, 128, dtype=dt, device=dev), torch.randn(512, 128, dtype=dt, device=dev)
             s = timed(lambda: [torch.nn.functional.linear(x, w) for _ in range(50)], 3, lambda: None) / 50
             out[f"{M} rows {str(dt).split('.')[-1]}"] = 2 * M * 128 * 512 / s / 1e9
+        if dev.type == 'cpu' and torch.backends.mkldnn.is_available():      # bf16 weights prepacked for oneDNN (AMX where present)
+            xb, wb = x.bfloat16(), torch.randn(512, 128, dtype=torch.bfloat16)
+            packed = torch.ops.mkldnn._reorder_linear_weight(wb, M)
+            s = timed(lambda: [torch.ops.mkldnn._linear_pointwise(xb, packed, None, 'none', [], '') for _ in range(50)], 3, lambda: None) / 50
+            out[f"{M} rows bfloat16 prepacked"] = 2 * M * 128 * 512 / s / 1e9
     return out
 
 
@@ -124,6 +129,7 @@ def main():
     rows.append((f'hopper preset (H={hop.horizon}, B={hop.beam_width}), 1 env', f"{1000 * res['hopper_1env_s']:.1f}",
                  f"{1 / res['hopper_1env_s']:.2f}"))
     for E in (1, 10): res[f'products_floor_{E}env'] = products_floor(model, disc, prefix(E), cfg, sync)
+    res['reprefill_sharing_10env'] = reprefill_sharing(model, disc, prefix(10), cfg, gen(10))
     split = breakdown(model, disc, prefix(1), cfg, sync)
     res['breakdown_1env_s'] = split
     x = prefix(1)[0]
@@ -146,6 +152,9 @@ def main():
         f = res[f'products_floor_{E}env']
         print(f"{E} env(s): the plan's {f['products']} matrix products ({f['gflop']:.1f} GFLOP) replayed alone take {1000 * f['seconds']:.0f} ms "
               f"of the plan's {1000 * res[f'fast_{E}env_s']:.0f} ms")
+    sh = res['reprefill_sharing_10env']
+    print(f"re-prefills of the moving window, 10 envs: {sh['rows']} row-tokens, {sh['distinct']} distinct (a trie over the beams "
+          f"would save {100 * sh['saved']:.0f}%)")
     print(f"bf16 weights against fp32 on the same 10 prefixes and seeds: {100 * res['bf16_token_agreement']:.1f}% of planned tokens "
           f"equal, first actions equal in {100 * res['bf16_first_action_agreement']:.0f}% of envs")
     res['gemm_gflops'] = gemm_rates(dev)

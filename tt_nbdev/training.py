@@ -404,14 +404,17 @@ def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, 
     return logits, loss, grad_norm
 
 # %% ../nbs/06_training.ipynb #1a0063a5
-def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int, world: int, log, show: bool, t_start: float) -> dict:
-    "Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics."
+def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int, world: int, log, show: bool, started: tuple) -> dict:
+    """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the wall and CPU
+    seconds since `started` (`time.time()`, `time.process_time()`): this process's, DataLoader workers not counted."""
     run_dir = Path(cfg.run_dir)
+    seconds, cpu_seconds = time.time() - started[0], time.process_time() - started[1]
     save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **_checkpoint_state(step, sched, opt, cfg, world))
-    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg))
+    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg),
+                    train_seconds=seconds, cpu_seconds=cpu_seconds)
     result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
               'tensorboard': str(run_dir / 'tb'), 'checkpoint': str(run_dir / 'checkpoint.pt'), 'model': str(run_dir / 'model.pt'),
-              'steps': step, 'epochs': step / sched.steps_per_epoch, 'train_seconds': time.time() - t_start,
+              'steps': step, 'epochs': step / sched.steps_per_epoch, 'train_seconds': seconds, 'cpu_seconds': cpu_seconds,
               'dataset_return_mean': float(np.mean(ds.episode_returns)), 'eval': None}
     if cfg.eval_episodes:
         m = evaluate_run(model, ds.discretizer, source, cfg, progress=show)
@@ -430,7 +433,7 @@ def train(cfg: TrainConfig) -> dict:
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dict:
-    main, t_start = rank == 0, time.time()
+    main, started = rank == 0, (time.time(), time.process_time())
     cfg, state = open_run(cfg, main, world)
     cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
     show = main and cfg.progress
@@ -452,7 +455,7 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}", flush=True)
     step = run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show)
-    result = finish(cfg, model, opt, ds, source, sched, step, world, log, show, t_start) if main else {}
+    result = finish(cfg, model, opt, ds, source, sched, step, world, log, show, started) if main else {}
     if world > 1: dist.barrier()
     return result
 

@@ -70,6 +70,8 @@ def main():
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
+    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.plan):
+        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions and --plan, or drop --no-tt")
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
     if trained:
@@ -93,7 +95,7 @@ def main():
         tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
         greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
     n_params = sum(p.numel() for p in model.parameters())
-    cpu_tt_eval, c0 = time.process_time() - c0, time.process_time()
+    cpu_tt_eval, c0 = None if a.no_tt else time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
     bc_run = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)

@@ -134,12 +134,12 @@ def behaviour_scores(dataset_id: str):
     try:
         import numpy as np
         from tt_nbdev.dataset import load_dataset
+        from tt_nbdev.evaluation import normalized_score
         ds = load_dataset(dataset_id)
     except (FileNotFoundError, ValueError) as e:
         print(f"note: no behaviour-data score for {dataset_id}: {e}"); return None
-    m = ds.storage.metadata
-    s = [100 * (float(np.sum(ep.rewards)) - m['ref_min_score']) / (m['ref_max_score'] - m['ref_min_score']) for ep in ds.iterate_episodes()]
-    return float(np.mean(s)), float(np.std(s))
+    s, _ = normalized_score([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()], dataset=ds)
+    return None if s is None else (float(np.mean(s)), float(np.std(s)))
 
 
 def cells(dataset_id: str) -> dict:

@@ -54,19 +54,16 @@ def products_floor(model, disc, x, cfg, sync) -> dict:
     with profile(record_shapes=True) as prof: beam_plan(model, disc, x, cfg)
     calls = Counter((e.name, tuple(tuple(s) for s in e.input_shapes[:3])) for e in prof.events()
                     if e.name in ('aten::addmm', 'aten::mm', 'aten::bmm') and e.input_shapes)
-    dev, ops, flops = x.device, [], 0
+    r = lambda shape: torch.randn(shape, device=x.device)
+    ops, flops = [], 0
     for (name, shapes), n in calls.items():
-        r = lambda s: torch.randn(s, device=dev)
-        if name == 'aten::addmm':
-            (b, a, w) = shapes; ta, tw, tb = r(a), r(w[::-1]).t(), r(b)          # F.linear passes the weight transposed
-            ops.append((lambda ta=ta, tw=tw, tb=tb: torch.addmm(tb, ta, tw), n)); flops += 2 * a[0] * a[1] * w[1] * n
-        elif name == 'aten::mm':
-            ta, tw = r(shapes[0]), r(shapes[1]); ops.append((lambda ta=ta, tw=tw: ta @ tw, n)); flops += 2 * math.prod(shapes[0]) * shapes[1][1] * n
-        else:
-            ta, tw = r(shapes[0]), r(shapes[1]); ops.append((lambda ta=ta, tw=tw: torch.bmm(ta, tw), n)); flops += 2 * math.prod(shapes[0]) * shapes[1][2] * n
+        if name == 'aten::addmm':                                       # (bias, x, weight transposed as F.linear passes it)
+            args, (a, w) = (r(shapes[0]), r(shapes[1]), r(shapes[2][::-1]).t()), shapes[1:]
+        else: args, (a, w) = tuple(r(sh) for sh in shapes[:2]), shapes[:2]
+        ops.append((getattr(torch, name.split('::')[1]), args, n)); flops += 2 * math.prod(a) * w[-1] * n
     def replay():
-        for f, n in ops:
-            for _ in range(n): f()
+        for f, args, n in ops:
+            for _ in range(n): f(*args)
     return {'products': sum(calls.values()), 'gflop': flops / 1e9, 'seconds': timed(replay, 3, sync)}
 
 

@@ -82,15 +82,14 @@ def main():
         train(cfg)
     t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
     cpu_train = time.process_time() - c0 if trained else None
-    if a.tt_run and not trained: t_train = run_wall_seconds(Path(a.tt_run))     # older runs: estimated from the metrics' times
     c0 = time.process_time()
     if a.no_tt:                                                         # BC sized like TT's default model
         model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
         tt = greedy = None
     else:
         model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
-        if not trained and 'cpu_seconds' in state:                  # runs since tt-train kept their cost in model.pt
-            t_train, cpu_train = state['train_seconds'], state['cpu_seconds']
+        if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
+            t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = get_plan_config(a.plan or a.dataset)
         tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
         greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None

@@ -113,7 +113,8 @@ MAX_BINS = int(np.iinfo(TOKEN_DTYPE).max) + 1   # bins per dimension the stored 
 class TrajectoryDataset(torch.utils.data.Dataset):
     "Discretized windows of `n_transitions` transitions with next-token targets and a padding mask."
     def __init__(self, episodes: list[np.ndarray], discretizer: Discretizer, observation_dim: int, action_dim: int,
-                 n_transitions: int = 10, goals: np.ndarray | None = None, goal_dims: tuple = ()):
+                 n_transitions: int = 10, goals: np.ndarray | None = None, goal_dims: tuple = (),
+                 terminated: np.ndarray | None = None):
         T = observation_dim + action_dim + 2
         if bad := [i for i, e in enumerate(episodes) if e.ndim != 2 or e.shape[1] != T or len(e) < 1]:
             raise ValueError(f"episodes {bad[:5]} are not (L >= 1, {T}) arrays")
@@ -129,6 +130,12 @@ class TrajectoryDataset(torch.utils.data.Dataset):
         self.tokens = np.zeros((rows, T), dtype=TOKEN_DTYPE)
         self.tokens[self.starts] = discretizer.encode(np.concatenate(episodes))
         self.valid = np.zeros(rows, dtype=bool); self.valid[self.starts] = True
+        if terminated is not None:              # zero transitions after a termination are targets (the paper's code)
+            if np.shape(terminated) != (len(episodes),):
+                raise ValueError(f"terminated must hold one flag per episode ({len(episodes)}), got shape {np.shape(terminated)}")
+            pad = ((offsets + self.lengths)[np.asarray(terminated, bool)][:, None] + np.arange(n_transitions - 1)).ravel()
+            self.tokens[pad] = discretizer.encode(np.zeros((1, T), np.float32))
+            self.valid[pad] = True
         self._window = np.arange(n_transitions)
         self.goal_dims, self.goal_tokens = tuple(goal_dims), None    # goal-conditioned: one goal per episode, as tokens
         if goals is not None:
@@ -175,37 +182,41 @@ def default_cache_dir() -> Path:
 def build_dataset(dataset: str | minari.MinariDataset, n_bins: int = 100, strategy: str = 'quantile',
                   discount: float = 0.99, termination_penalty: float | None = -100.0, n_transitions: int = 10,
                   episode_indices=None, cache_dir: str | Path | None = None, download: bool = False,
-                  progress: bool = True, goal_dims=None) -> TrajectoryDataset:
+                  progress: bool = True, goal_dims=None, past_termination: bool = False) -> TrajectoryDataset:
     """A `TrajectoryDataset` from a Minari id or dataset; rows and discretizer cached on disk (`cache_dir=False` disables).
-    With `goal_dims` (observation dims), each episode's goal is those dims of its last observation (hindsight)."""
+    With `goal_dims` (observation dims), each episode's goal is those dims of its last observation (hindsight).
+    With `past_termination`, the zero transitions after a terminated episode are training targets (the paper's code)."""
     ds = load_dataset(dataset, download=download) if isinstance(dataset, str) else dataset
     ospace, aspace = ds.observation_space, ds.action_space
     O, A = flat_dim(ospace), flat_dim(aspace)
     idx = np.arange(ds.total_episodes) if episode_indices is None else np.asarray(episode_indices)
-    key = _cache_key(fmt=2, id=ds.spec.dataset_id, steps=ds.total_steps, episodes=ds.total_episodes,   # fmt 2 stores finals
+    key = _cache_key(fmt=3, id=ds.spec.dataset_id, steps=ds.total_steps, episodes=ds.total_episodes,   # fmt 3 stores terminated
                      indices=hashlib.sha256(idx.astype(np.int64).tobytes()).hexdigest(),
                      n_bins=n_bins, strategy=strategy, discount=discount, penalty=termination_penalty,
                      **({} if goal_dims is None else {'goal_dims': list(goal_dims)}))
     path = None if cache_dir is False else Path(cache_dir or default_cache_dir()) / f"{ds.spec.dataset_id.replace('/', '_')}-{key}.npz"
     if path is not None and path.exists():
         z = np.load(path)
-        rows, lengths, returns, finals = z['rows'], z['lengths'], z['returns'], z['finals']
+        rows, lengths, returns, finals, terminated = z['rows'], z['lengths'], z['returns'], z['finals'], z['terminated']
         disc = Discretizer(z['edges'], str(z['strategy']))
     else:
-        eps, returns, finals = [], [], []
+        eps, returns, finals, terminated = [], [], [], []
         for ep in tqdm(ds.iterate_episodes(idx), total=len(idx), desc='episodes', disable=not progress):
             eps.append(episode_arrays(ep, ospace, aspace, discount, termination_penalty))
             returns.append(float(np.sum(ep.rewards)))
             finals.append(flatten(ospace, ep.observations, batched=True)[-1])      # where the episode ended: its hindsight goal
+            terminated.append(bool(np.asarray(ep.terminations).reshape(-1)[-1]))
         lengths, returns, finals = np.array([len(e) for e in eps]), np.array(returns), np.array(finals, np.float32)
-        rows = np.concatenate(eps)
+        rows, terminated = np.concatenate(eps), np.array(terminated)
         disc = Discretizer.fit(rows, n_bins, strategy)
         if path is not None:
-            _atomic_savez(path, rows=rows, lengths=lengths, returns=returns, finals=finals, edges=disc.edges, strategy=strategy)
+            _atomic_savez(path, rows=rows, lengths=lengths, returns=returns, finals=finals, terminated=terminated,
+                          edges=disc.edges, strategy=strategy)
     episodes = np.split(rows, np.cumsum(lengths)[:-1])
     goals = None if goal_dims is None else finals[:, list(goal_dims)]
-    tds = TrajectoryDataset(episodes, disc, O, A, n_transitions, goals, () if goal_dims is None else tuple(goal_dims))
-    tds.dataset_id, tds.episode_returns = ds.spec.dataset_id, returns
+    tds = TrajectoryDataset(episodes, disc, O, A, n_transitions, goals, () if goal_dims is None else tuple(goal_dims),
+                            terminated if past_termination else None)
+    tds.dataset_id, tds.episode_returns, tds.terminated = ds.spec.dataset_id, returns, terminated
     tds.observation_space, tds.action_space = ospace, aspace
     return tds
 

@@ -46,6 +46,8 @@ class TrainConfig:
     strategy: str = arg('quantile', "how bin edges are placed", choices=('quantile', 'uniform'))
     discount: float = arg(0.99, "discount of the value (reward-to-go) token")
     termination_penalty: float = arg(-100.0, "reward that replaces the last reward of a terminated episode")
+    past_termination: bool = arg(False, "train on all-zero transitions after a terminated episode's end, as the paper's code "
+                                        "does; default: they are padding, masked out of the loss")
     n_transitions: int = arg(10, "transitions per training window")
     goal: Optional[str] = arg(None, "goal-conditioned training: 'hindsight' (each episode's goal is where it ended); None: none",
                               choices=('hindsight',))
@@ -371,7 +373,7 @@ def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
     goal_dims = check_goal_setup(cfg, source.observation_space)
     ds = build_dataset(source, cfg.n_bins, cfg.strategy, cfg.discount, cfg.termination_penalty, cfg.n_transitions,
                        episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes), progress=show,
-                       goal_dims=goal_dims)
+                       goal_dims=goal_dims, past_termination=cfg.past_termination)
     return source, ds
 
 def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:

@@ -19,8 +19,9 @@ import tt_nbdev
 
 # %% auto #0
 __all__ = ['PACKAGE_DATASETS', 'DEFAULT_DATASET_ID', 'TOKEN_DTYPE', 'MAX_BINS', 'package_dataset_path', 'store_path',
-           'datasets_root', 'check_dataset_id', 'load_dataset', 'discount_cumsum', 'future_values', 'episode_arrays',
-           'TrajectoryDataset', 'collate_batch', 'default_cache_dir', 'build_dataset', 'goal_dims_for']
+           'datasets_root', 'check_dataset_id', 'load_dataset', 'discount_cumsum', 'future_values',
+           'ends_in_termination', 'episode_arrays', 'TrajectoryDataset', 'collate_batch', 'default_cache_dir',
+           'build_dataset', 'goal_dims_for']
 
 # %% ../nbs/02_dataset.ipynb #473485c1
 PACKAGE_DATASETS = Path(tt_nbdev.__file__).parent/'datasets'  # datasets shipped inside the package
@@ -83,6 +84,10 @@ def future_values(rewards: np.ndarray, gamma: float) -> np.ndarray:
     return np.concatenate([g[1:], np.zeros_like(g[:1])])
 
 # %% ../nbs/02_dataset.ipynb #f32f0048
+def ends_in_termination(ep) -> bool:
+    "Whether a Minari episode ended in a real termination (a fall), not a time-limit truncation."
+    return len(ep.terminations) > 0 and bool(np.asarray(ep.terminations).reshape(-1)[-1])
+
 def episode_arrays(ep, observation_space, action_space, discount: float = 0.99,
                    termination_penalty: float | None = -100.0) -> np.ndarray:
     "Rows `[s, a, r, V]` (float32, shape `(L, O+A+2)`) for one Minari episode."
@@ -97,7 +102,7 @@ def episode_arrays(ep, observation_space, action_space, discount: float = 0.99,
     if act.shape[1] != A: raise ValueError(f"episode {eid}: actions have {act.shape[1]} dims, the action space {A}")
     if len(obs) not in (L, L + 1) or len(act) != L:
         raise ValueError(f"episode {eid}: {len(obs)} observations and {len(act)} actions for {L} rewards")
-    if bool(np.asarray(ep.terminations).reshape(-1)[-1]) and termination_penalty is not None:
+    if ends_in_termination(ep) and termination_penalty is not None:
         rewards = rewards.copy(); rewards[-1] = termination_penalty
     rows = np.concatenate([obs[:L], act, rewards[:, None], future_values(rewards, discount)[:, None]], axis=1)
     if not np.isfinite(rows).all():
@@ -205,7 +210,7 @@ def build_dataset(dataset: str | minari.MinariDataset, n_bins: int = 100, strate
             eps.append(episode_arrays(ep, ospace, aspace, discount, termination_penalty))
             returns.append(float(np.sum(ep.rewards)))
             finals.append(flatten(ospace, ep.observations, batched=True)[-1])      # where the episode ended: its hindsight goal
-            terminated.append(bool(np.asarray(ep.terminations).reshape(-1)[-1]))
+            terminated.append(ends_in_termination(ep))
         lengths, returns, finals = np.array([len(e) for e in eps]), np.array(returns), np.array(finals, np.float32)
         rows, terminated = np.concatenate(eps), np.array(terminated)
         disc = Discretizer.fit(rows, n_bins, strategy)

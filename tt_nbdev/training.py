@@ -31,8 +31,9 @@ from .evaluation import evaluate
 __all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp', 'validate_train_config',
            'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
            'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'run_config', 'check_resume', 'resume_config', 'open_run',
-           'check_goal_setup', 'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
+           'init_distributed', 'default_run_dir', 'spent', 'run_config', 'check_resume', 'resume_config', 'open_run',
+           'check_goal_setup', 'build_data', 'build_model', 'train_step', 'finish', 'train', 'resumed_clock',
+           'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -295,12 +296,17 @@ def default_run_dir(dataset_id: str) -> str:
     return f"runs/{dataset_id.replace('/', '-')}-{datetime.now():%Y%m%d-%H%M%S}"
 
 # %% ../nbs/06_training.ipynb #c6caef48
-def _checkpoint_state(step: int, sched: Schedule, opt, cfg: TrainConfig, world: int) -> dict:
-    "Everything besides the weights and the discretizer that a resumed run needs."
+def spent(started: tuple) -> dict:
+    """Wall and CPU seconds since `started` (`time.time()`, `time.process_time()`): this process's, DataLoader
+    workers not counted. A resumed run moves `started` back by what its checkpoint had spent, so the sum holds."""
+    return {'train_seconds': time.time() - started[0], 'cpu_seconds': time.process_time() - started[1]}
+
+def _checkpoint_state(step: int, sched: Schedule, opt, cfg: TrainConfig, world: int, started: tuple) -> dict:
+    "Everything besides the weights and the discretizer that a resumed run needs, and the run's cost so far."
     epoch, batch = divmod(step, sched.steps_per_epoch)
     return {'step': step, 'epoch': epoch, 'batch_in_epoch': batch, 'tokens': sched.tokens_at(step),
             'lr': cfg.lr * sched.lr_mult(step), 'optimizer': opt.state_dict(), 'rng': rng_state(),
-            'train_config': dataclasses.asdict(cfg), 'world_size': world}
+            'train_config': dataclasses.asdict(cfg), 'world_size': world, **spent(started)}
 
 # %% ../nbs/06_training.ipynb #1a00639c
 def run_config(state: dict, path) -> TrainConfig:
@@ -407,11 +413,12 @@ def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, 
 
 # %% ../nbs/06_training.ipynb #1a0063a5
 def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int, world: int, log, show: bool, started: tuple) -> dict:
-    """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the wall and CPU
-    seconds since `started` (`time.time()`, `time.process_time()`): this process's, DataLoader workers not counted."""
+    """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the run's
+    training cost, `spent(started)`: every process that trained it, resumed ones included."""
     run_dir = Path(cfg.run_dir)
-    seconds, cpu_seconds = time.time() - started[0], time.process_time() - started[1]
-    save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **_checkpoint_state(step, sched, opt, cfg, world))
+    ck = _checkpoint_state(step, sched, opt, cfg, world, started)
+    seconds, cpu_seconds = ck['train_seconds'], ck['cpu_seconds']
+    save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **ck)
     save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg),
                     train_seconds=seconds, cpu_seconds=cpu_seconds)
     result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
@@ -434,9 +441,17 @@ def train(cfg: TrainConfig) -> dict:
     finally:
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
+def resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
+    "`started` moved back by the seconds the run had spent before its checkpoint, so `spent` counts the whole run."
+    if 'cpu_seconds' not in state:
+        if main: print(f"{run_dir}/checkpoint.pt predates cost keeping: model.pt will count this process's seconds only", flush=True)
+        return started
+    return started[0] - state['train_seconds'], started[1] - state['cpu_seconds']
+
 def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dict:
     main, started = rank == 0, (time.time(), time.process_time())
     cfg, state = open_run(cfg, main, world)
+    if state is not None: started = resumed_clock(started, state, cfg.run_dir, main)
     cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
     show = main and cfg.progress
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
@@ -456,17 +471,17 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}", flush=True)
-    step = run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show)
+    step = run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show, started)
     result = finish(cfg, model, opt, ds, source, sched, step, world, log, show, started) if main else {}
     if world > 1: dist.barrier()
     return result
 
 # %% ../nbs/06_training.ipynb #1a0063a8
-def run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show) -> int:
+def run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show, started) -> int:
     "Train from `step` to `sched.total_steps`; returns the last step."
     main, mconf = rank == 0, model.config
     save = lambda: save_checkpoint(Path(cfg.run_dir) / 'checkpoint.pt', model, ds.discretizer,
-                                   **_checkpoint_state(step, sched, opt, cfg, world))
+                                   **_checkpoint_state(step, sched, opt, cfg, world, started))
     epoch, skip = divmod(step, sched.steps_per_epoch)
     epoch_bar = tqdm(total=math.ceil(sched.total_steps / sched.steps_per_epoch), initial=epoch, desc='epochs', unit='epoch', disable=not show)
     t_log, step_log = time.perf_counter(), step

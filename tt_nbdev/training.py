@@ -417,13 +417,12 @@ def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int,
     training cost, `spent(started)`: every process that trained it, resumed ones included."""
     run_dir = Path(cfg.run_dir)
     ck = _checkpoint_state(step, sched, opt, cfg, world, started)
-    seconds, cpu_seconds = ck['train_seconds'], ck['cpu_seconds']
+    cost = {k: ck[k] for k in ('train_seconds', 'cpu_seconds')}
     save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **ck)
-    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=dataclasses.asdict(cfg),
-                    train_seconds=seconds, cpu_seconds=cpu_seconds)
+    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=ck['train_config'], **cost)
     result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
               'tensorboard': str(run_dir / 'tb'), 'checkpoint': str(run_dir / 'checkpoint.pt'), 'model': str(run_dir / 'model.pt'),
-              'steps': step, 'epochs': step / sched.steps_per_epoch, 'train_seconds': seconds, 'cpu_seconds': cpu_seconds,
+              'steps': step, 'epochs': step / sched.steps_per_epoch, **cost,
               'dataset_return_mean': float(np.mean(ds.episode_returns)), 'eval': None}
     if cfg.eval_episodes:
         m = evaluate_run(model, ds.discretizer, source, cfg, progress=show)

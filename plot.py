@@ -2,23 +2,16 @@
 
     python plot.py RUN_DIR [RUN_DIR ...] [--out loss.png] [--window 21]
 
-Reads each run's `metrics.jsonl`. The raw loss is drawn faintly; over it, a centred moving average over
+Reads each run's `metrics.jsonl`; a folder without one, or without a logged loss yet (a run stopped in its first
+steps), is skipped and named, so `python plot.py runs/*` draws whatever can be drawn. The raw loss is drawn faintly; over it, a centred moving average over
 `--window` logged points, which does not lag the raw curve (an exponential average would trail it by
 about `1/(1-alpha)` points). Errors are one line, as from the other commands.
 """
 from __future__ import annotations
-import argparse, json
+import argparse
 from pathlib import Path
 from tt_nbdev.config import check_output_file, fail
-
-
-def read_metrics(run_dir: Path) -> list[dict]:
-    "The records of a run's metrics.jsonl, skipping a line cut short by a crash."
-    out = []
-    for line in (run_dir / 'metrics.jsonl').read_text().splitlines():
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError: pass
-    return out
+from tt_nbdev.training import read_metrics
 
 
 def centred_mean(values: list[float], window: int) -> list[float]:
@@ -47,11 +40,14 @@ def main(argv: list[str] | None = None):
     if args.window < 1: fail(f"--window must be >= 1, got {args.window}")
     try: check_output_file(args.out, '--out')
     except ValueError as e: fail(e)
-    runs = {}
+    runs, skipped = {}, []
     for d in map(Path, args.runs):
-        if not (d / 'metrics.jsonl').is_file(): fail(f"{d} has no metrics.jsonl: is it a tt-train run folder?")
-        runs[d] = read_metrics(d)
-        if not any('train/loss' in r for r in runs[d]): fail(f"{d}/metrics.jsonl holds no training loss yet")
+        if not (d / 'metrics.jsonl').is_file(): skipped.append(f"{d} (no metrics.jsonl: not a tt-train run folder?)"); continue
+        recs = read_metrics(d)
+        if not any('train/loss' in r for r in recs): skipped.append(f"{d} (no training loss logged yet)"); continue
+        runs[d] = recs
+    if not runs: fail(f"nothing to plot: {'; '.join(skipped)}")
+    if skipped: print(f"skipped {len(skipped)} folder(s): {'; '.join(skipped)}")
 
     import matplotlib
     matplotlib.use('Agg')

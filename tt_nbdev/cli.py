@@ -12,7 +12,7 @@ import gymnasium as gym
 from .config import arg, check_output_file, fail, given_fields, parse_args, user_errors
 from .dataset import load_dataset
 from .model import load_checkpoint, resolve_device
-from .planning import PRESETS, get_plan_config
+from .planning import PRESETS, free_memory, get_plan_config, plan_memory
 from .evaluation import evaluate, format_metrics, check_video_path
 from .training import TrainConfig, train, resume_config
 from .collect import collect_main
@@ -100,6 +100,15 @@ def plan(args: PlanArgs) -> dict:
     env = resolve_env(args.env or run['dataset'], args.download)
     cfg = get_plan_config(args.preset or run.get('plan') or run.get('dataset'), horizon=args.horizon, beam_width=args.beam_width,
                           objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand)
+    n_envs = min(args.n_envs or args.episodes, args.episodes)
+    need, free = plan_memory(model.config, cfg, n_envs), free_memory(next(model.parameters()).device)
+    if need > 0.8 * free:
+        how = '--n-envs' if args.n_envs else f'--episodes {args.episodes} (all side by side unless --n-envs says otherwise)'
+        raise ValueError(f"{how}: planning {n_envs} envs at once needs about {need / 2**30:.1f} GiB and "
+                         f"{free / 2**30:.1f} GiB are free: pass a smaller --n-envs (the episodes then run in rounds)")
+    newest = ' (the newest runs/*/model.pt)' if args.checkpoint is None else ''
+    print(f"planning {args.episodes} episode(s) of {args.env or run['dataset']} with {path}{newest}, {n_envs} env(s) "
+          f"batched, {cfg.objective} search H={cfg.horizon} B={cfg.beam_width}", flush=True)
     m = evaluate(model, disc, env, args.episodes, plan=cfg, n_envs=args.n_envs, seed=args.seed,
                  max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video, goal=goal)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_collect.ipynb #6503a9d3
 from __future__ import annotations
-import collections, copy, importlib.util, os, shutil, warnings
+import collections, copy, importlib.util, os, shutil, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +16,7 @@ from gymnasium.vector.utils import iterate
 import minari
 from minari.data_collector import EpisodeBuffer
 from tqdm import tqdm
-from .config import arg, check_output_dir, fail, parse_args, save_config, user_errors
+from .config import _first_existing, arg, check_output_dir, fail, parse_args, save_config, user_errors
 from .env_utils import register_env
 from .dataset import DEFAULT_DATASET_ID, store_path, datasets_root, check_dataset_id
 
@@ -270,23 +270,29 @@ def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuff
     check_dataset_id(dataset_id)
     if (ref_min_score is None) != (ref_max_score is None): raise ValueError("give both ref_min_score and ref_max_score, or neither")
     path = store_path(dataset_id, root)
-    if path.exists():
-        if not overwrite: raise FileExistsError(f"dataset {dataset_id!r} already exists at {path}: pass --overwrite or pick another id")
-        shutil.rmtree(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"dataset {dataset_id!r} already exists at {path}: pass --overwrite or pick another id")
     register_env(env_id)
     spec, env = gym.spec(env_id), gym.make(env_id)
     try: spec.to_json()
     except ValueError: spec = None  # an env registered with a callable entry point: only its spaces are stored
-    with datasets_root(root), warnings.catch_warnings():
-        warnings.filterwarnings('ignore', message='`eval_env` is set to None')  # evaluation uses the collection env
-        ds = minari.create_dataset_from_buffers(
-            dataset_id, buffers, env=spec, observation_space=_float32_space(env.observation_space), action_space=env.action_space,
-            algorithm_name=algorithm_name, description=description, data_format='hdf5', **_AUTHOR)
-    if ref_min_score is not None:
-        ds.storage.update_metadata(dict(ref_min_score=float(ref_min_score), ref_max_score=float(ref_max_score),
-                                        num_episodes_average_score=ref_episodes))
-    _compact_hdf5(path/'data'/'main_data.hdf5')
-    ds.storage.update_metadata(dict(dataset_size=ds.storage.get_size()))
+    # written in a hidden folder beside the store and renamed into place when whole: a kill leaves no half dataset
+    partial = Path(tempfile.mkdtemp(prefix='.tt-partial-', dir=_first_existing(path.parent)))
+    try:
+        with datasets_root(partial), warnings.catch_warnings():
+            warnings.filterwarnings('ignore', message='`eval_env` is set to None')  # evaluation uses the collection env
+            ds = minari.create_dataset_from_buffers(
+                dataset_id, buffers, env=spec, observation_space=_float32_space(env.observation_space), action_space=env.action_space,
+                algorithm_name=algorithm_name, description=description, data_format='hdf5', **_AUTHOR)
+        if ref_min_score is not None:
+            ds.storage.update_metadata(dict(ref_min_score=float(ref_min_score), ref_max_score=float(ref_max_score),
+                                            num_episodes_average_score=ref_episodes))
+        _compact_hdf5(partial/dataset_id/'data'/'main_data.hdf5')
+        ds.storage.update_metadata(dict(dataset_size=ds.storage.get_size()))
+        if path.exists(): shutil.rmtree(path)                                        # --overwrite, once the new one is whole
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(partial/dataset_id, path)
+    finally: shutil.rmtree(partial, ignore_errors=True)
     return minari.MinariDataset(path/'data')
 
 # %% ../nbs/02a_collect.ipynb #81589ea2

@@ -4,14 +4,18 @@
 
 # %% ../nbs/00a_config.ipynb #d0cdd4d8
 from __future__ import annotations
-import argparse, contextlib, dataclasses, json, os, sys, typing
+import argparse, contextlib, dataclasses, errno, json, os, sys, tempfile, typing
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config', 'fail', 'user_errors', 'parse_args',
-           'given_fields', 'check_output_dir', 'check_output_file']
+__all__ = ['WRITE_ERRNOS', 'flag', 'arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config', 'fail', 'user_errors',
+           'parse_args', 'given_fields', 'check_output_dir', 'check_output_file']
 
 # %% ../nbs/00a_config.ipynb #8d894f23
+def flag(name: str) -> str:
+    "The command-line flag of a config field: `batch_size` is `--batch-size`. Errors name flags, as the user typed them."
+    return "--" + name.replace("_", "-")
+
 def arg(default, help: str, **kw):
     "A dataclass field with a default and a help string for the generated `--help`."
     if isinstance(default, (list, dict)): return dataclasses.field(default_factory=lambda: type(default)(default), metadata=dict(help=help, **kw))
@@ -87,6 +91,11 @@ def user_errors():
     try: yield
     except (ValueError, FileNotFoundError) as e: fail(e)
     except KeyboardInterrupt: fail("interrupted", 130)
+    except OSError as e:                                   # a full disk or a folder that turned read-only mid-run
+        if e.errno not in WRITE_ERRNOS: raise
+        fail(f"cannot write {e.filename or 'a file'}: {e.strerror.lower()}; every file written before it is intact")
+
+WRITE_ERRNOS = (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM)
 
 def parse_args(cls, argv: list[str] | None, prog: str):
     "Parse `argv` into the dataclass `cls`; a usage error is one line too."
@@ -108,13 +117,20 @@ def _first_existing(p: Path) -> Path:
     while not p.exists() and p != p.parent: p = p.parent
     return p
 
+def _probe(folder: Path, what: str, p: Path):
+    """Create and remove a file in `folder`, the honest test of writing there: permission bits do not bind root,
+    and a read-only or virtual file system (`/proc`) accepts no file whatever they say."""
+    try: fd, name = tempfile.mkstemp(dir=folder, prefix='.tt-write-probe-')
+    except OSError as e: raise ValueError(f"{what} {p} cannot be written: {e.strerror.lower()} in {folder}") from None
+    os.close(fd); os.unlink(name)
+
 def check_output_dir(path: str | os.PathLike, what: str = 'output folder') -> Path:
     "`path` as a `Path`, or a `ValueError` naming `what` if it is not a folder that exists or can be created and written."
     p = Path(path)
     if p.exists() and not p.is_dir(): raise ValueError(f"{what} {p} is a file, not a folder: choose another path")
     q = _first_existing(p)
     if not q.is_dir(): raise ValueError(f"{what} {p} cannot be created: {q} is a file, not a folder")
-    if not os.access(q, os.W_OK | os.X_OK): raise ValueError(f"{what} {p} cannot be written: no write permission on {q}")
+    _probe(q, what, p)
     return p
 
 def check_output_file(path: str | os.PathLike, what: str = 'output file') -> Path:
@@ -123,5 +139,6 @@ def check_output_file(path: str | os.PathLike, what: str = 'output file') -> Pat
     if p.is_dir(): raise ValueError(f"{what} {p} is a folder: give a file name")
     q = _first_existing(p.parent)
     if not q.is_dir(): raise ValueError(f"{what} {p} cannot be written: {q} is a file, not a folder")
-    if not os.access(p if p.exists() else q, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")
+    _probe(q, what, p)
+    if p.exists() and not os.access(p, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")
     return p

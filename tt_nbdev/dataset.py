@@ -70,7 +70,7 @@ def load_dataset(dataset_id: str, root: str | os.PathLike | None = None, downloa
     shipped = '' if root is not None else ', nor shipped with tt_nbdev'
     raise FileNotFoundError(
         f"no Minari dataset {dataset_id!r} in {path.parent}{shipped}. Create it with "
-        f"`tt-collect --env-id <Gymnasium id> --dataset-id {dataset_id}`, or download it with `download=True` (`--download`)")
+        f"`tt-collect --env-id <Gymnasium id> --dataset-id {dataset_id}`, or download it with --download")
 
 # %% ../nbs/02_dataset.ipynb #87cf4e28
 def discount_cumsum(x: np.ndarray, gamma: float) -> np.ndarray:

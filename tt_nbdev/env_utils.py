@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_env_utils.ipynb #726c6fa2
 from __future__ import annotations
-import contextlib, io, warnings
+import contextlib, io, os, warnings
 from typing import Any, Callable
 import numpy as np
 import gymnasium as gym
@@ -72,6 +72,7 @@ def register_env(env_id: str | None):
 def make_env(source: str | Any, render_mode: str | None = None, **kwargs) -> gym.Env:
     "A Gymnasium env from a Gymnasium id or from a `minari.MinariDataset` (its recorded env spec)."
     spec = getattr(getattr(source, 'spec', None), 'env_spec', None)
+    if render_mode == 'rgb_array': os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')   # off-screen frames: no display for pygame to look for
     register_env(source if isinstance(source, str) else getattr(spec, 'id', None))
     if isinstance(source, str):
         try: return gym.make(source, render_mode=render_mode, **kwargs)

@@ -64,7 +64,7 @@ def success_metrics(success_steps: np.ndarray) -> dict:
 # %% ../nbs/05a_evaluation.ipynb #75fbce37
 def env_factory(source, max_episode_steps: int | None = None, render_mode: str | None = None) -> Callable[[], gym.Env]:
     "A `make_env` for `rollout`: envs of a Gymnasium id or of a Minari dataset's recorded env."
-    if max_episode_steps is not None and max_episode_steps < 1: raise ValueError(f"max_episode_steps must be >= 1, got {max_episode_steps}")
+    if max_episode_steps is not None and max_episode_steps < 1: raise ValueError(f"--max-episode-steps must be >= 1, got {max_episode_steps}")
     kw = {'max_episode_steps': max_episode_steps} if max_episode_steps else {}
     make_env(source, **kw).close()                                                     # a bad id fails here, once
     return functools.partial(make_env, source, render_mode=render_mode, **kw)

@@ -254,6 +254,8 @@ def write_atomic(path: Path, state: dict):
         with open(tmp, 'wb') as f:
             torch.save(state, f); f.flush(); os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as e:                                  # name the file: torch.save only knows a file object
+        raise OSError(e.errno, e.strerror, str(path)) from e
     finally:
         if tmp.exists(): tmp.unlink()
     if hasattr(os, 'O_DIRECTORY'):   # make the rename itself durable

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_beam_rollout.ipynb #288be12e
 from __future__ import annotations
-import math, time
+import math, os, time
 from dataclasses import dataclass, replace
 from typing import Callable
 import numpy as np
@@ -12,6 +12,7 @@ import torch
 import gymnasium as gym
 from fastcore.basics import patch
 from tqdm.auto import tqdm
+from .config import flag
 from .env_utils import flatten, unflatten, make_vector_env
 from .discretizer import Discretizer
 from .model import TrajectoryTransformer, TTConfig, check_spaces
@@ -19,10 +20,10 @@ from .cache import KVCache, decode_one
 from .sampling import Generators, filter_top_k, sample_from_logits
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'LIKELIHOOD_ONLY', 'PRESETS', 'PlanConfig', 'preset_for', 'get_plan_config', 'validate_plan',
-           'beam_plan', 'beam_plan_reference', 'likelihood_logp', 'likelihood_plan', 'likelihood_plan_reference',
-           'check_goal', 'Planner', 'first_nonfinite', 'check_finite', 'plot_beam_tree', 'check_env_output',
-           'check_policy', 'FunctionPolicy', 'rollout']
+__all__ = ['REWARD_ONLY', 'LIKELIHOOD_ONLY', 'PRESETS', 'ENV_BYTES', 'PlanConfig', 'preset_for', 'get_plan_config',
+           'validate_plan', 'plan_memory', 'free_memory', 'beam_plan', 'beam_plan_reference', 'likelihood_logp',
+           'likelihood_plan', 'likelihood_plan_reference', 'check_goal', 'Planner', 'first_nonfinite', 'check_finite',
+           'plot_beam_tree', 'check_env_output', 'check_policy', 'FunctionPolicy', 'rollout']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -79,25 +80,46 @@ def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanCo
     overrides = {k: v for k, v in overrides.items() if v is not None}
     objective = overrides.get('objective', plan.objective)
     if clash := [k for k in overrides if k in (REWARD_ONLY if objective == 'likelihood' else LIKELIHOOD_ONLY)]:
-        raise ValueError(f"{', '.join(clash)} only apply to the {'reward' if objective == 'likelihood' else 'likelihood'} "
+        raise ValueError(f"{', '.join(map(flag, clash))} only apply to the {'reward' if objective == 'likelihood' else 'likelihood'} "
                          f"objective, and this plan uses objective={objective!r}: drop them, or change --objective")
     return replace(plan, **overrides)
 
 # %% ../nbs/05_beam_rollout.ipynb #7a0e5d20
 def validate_plan(cfg: PlanConfig, model_config: TTConfig):
     "Raise a `ValueError` naming the bad setting."
-    if cfg.beam_width < 1: raise ValueError(f"beam_width must be >= 1, got {cfg.beam_width}")
-    if cfg.n_expand < 1: raise ValueError(f"n_expand must be >= 1, got {cfg.n_expand}")
-    if cfg.horizon < 1: raise ValueError(f"horizon must be >= 1, got {cfg.horizon}")
-    if not 1 <= cfg.plan_every <= cfg.horizon: raise ValueError(f"plan_every must be in 1..horizon={cfg.horizon}, got {cfg.plan_every}")
+    if cfg.beam_width < 1: raise ValueError(f"--beam-width must be >= 1, got {cfg.beam_width}")
+    if cfg.n_expand < 1: raise ValueError(f"--n-expand must be >= 1, got {cfg.n_expand}")
+    if cfg.horizon < 1: raise ValueError(f"--horizon must be >= 1, got {cfg.horizon}")
+    if not 1 <= cfg.plan_every <= cfg.horizon: raise ValueError(f"--plan-every must be in 1..--horizon {cfg.horizon}, got {cfg.plan_every}")
     if not 1 <= cfg.context_transitions <= model_config.n_transitions:
-        raise ValueError(f"context_transitions={cfg.context_transitions} must be in 1..{model_config.n_transitions}, "
+        raise ValueError(f"--context-transitions {cfg.context_transitions} must be in 1..{model_config.n_transitions}, "
                          f"the model's window of {model_config.n_transitions} transitions")
-    if cfg.temperature <= 0: raise ValueError(f"temperature must be > 0, got {cfg.temperature}")
-    if cfg.objective not in ('reward', 'likelihood'): raise ValueError(f"objective must be 'reward' or 'likelihood', got {cfg.objective!r}")
-    if cfg.k_expand is not None and cfg.k_expand < 1: raise ValueError(f"k_expand must be >= 1, got {cfg.k_expand}")
+    if cfg.temperature <= 0: raise ValueError(f"--temperature must be > 0, got {cfg.temperature}")
+    if cfg.objective not in ('reward', 'likelihood'): raise ValueError(f"--objective must be 'reward' or 'likelihood', got {cfg.objective!r}")
+    if cfg.k_expand is not None and cfg.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {cfg.k_expand}")
     for name in ('cdf_act', 'cdf_obs'):
-        if (v := getattr(cfg, name)) is not None and not 0 <= v < 1: raise ValueError(f"{name} must be in [0, 1), got {v}")
+        if (v := getattr(cfg, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
+
+# %% ../nbs/05_beam_rollout.ipynb #7a0e5d31
+ENV_BYTES = 4 * 2**20          # a simulator and its buffers, generously (a MuJoCo Hopper holds about 1 MiB)
+
+def plan_memory(config: TTConfig, cfg: PlanConfig, n_envs: int) -> int:
+    "Bytes a search over `n_envs` envs allocates at its widest, an upper estimate; see above."
+    rows = n_envs * cfg.beam_width * (cfg.n_expand if cfg.objective == 'reward' else 1)
+    window = config.goal_dim + cfg.context_transitions * config.transition_dim
+    cache = rows * config.n_layer * 2 * window * config.n_embd * 4
+    prefill = rows * config.n_head * window * window * 4
+    tokens = rows * (window + cfg.horizon * config.transition_dim) * 8 + rows * config.n_bins * 4 * 4
+    return 2 * cache + prefill + tokens + n_envs * ENV_BYTES
+
+def free_memory(device: torch.device) -> int:
+    "Bytes free for new tensors on `device`: the GPU's free memory, else the machine's available memory."
+    if device.type == 'cuda': return torch.cuda.mem_get_info(device)[0]
+    try:
+        for line in open('/proc/meminfo'):
+            if line.startswith('MemAvailable:'): return int(line.split()[1]) * 1024
+    except OSError: pass
+    return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
 
 # %% ../nbs/05_beam_rollout.ipynb #2295af0f
 class _Decoder:
@@ -414,7 +436,7 @@ def check_policy(policy):
     return policy
 
 # %% ../nbs/05_beam_rollout.ipynb #75fbce33
-def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | None) -> tuple:
+def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | None, limit: int | None = None) -> tuple:
     "Episode returns, terminations and first-success steps of one round, its env steps and the seconds in `policy.act`."
     n_envs, ospace = len(seeds), venv.single_observation_space
     obs, _ = venv.reset(seed=seeds)
@@ -436,6 +458,9 @@ def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | No
         policy.observe(obs, act, r, active)
         ret += r * active; term |= te & active
         steps += int(active.sum()); bar.update(int(active.sum()))
+        ended = active & (te | tr)
+        if bar.total and ended.any():             # the bar's total assumed full episodes: take off what these did not use
+            bar.total -= int(ended.sum()) * max(0, limit - (t + 1)); bar.refresh()
         active &= ~(te | tr)
         obs, t = nobs, t + 1
         check_env_output(flatten(ospace, obs, batched=True), active, seeds, t, 'observation')
@@ -466,10 +491,12 @@ def rollout(make_policy: Callable, make_env: Callable[[], gym.Env], n_episodes: 
         if record and venv.envs[0].render_mode != 'rgb_array':
             raise ValueError(f"recording needs an env that renders rgb_array frames; make_env gave render_mode={venv.envs[0].render_mode!r}")
         policy = check_policy(make_policy(venv.single_observation_space, venv.single_action_space, n_envs))
-        bar = tqdm(desc='env steps', unit='step', disable=not progress)                   # after the policy's checks
+        limit = getattr(venv.envs[0].spec, 'max_episode_steps', None)                  # the bar's total: every episode at its limit
+        bar = tqdm(total=n_episodes * limit if limit else None, desc='env steps', unit='step', disable=not progress)
         for rnd in range(math.ceil(n_episodes / n_envs)):
             seeds = [seed + rnd * n_envs + i for i in range(n_envs)]
-            r, te, su, n, dt = _round(policy, venv, seeds, min(n_envs, n_episodes - rnd * n_envs), bar, frames if rnd == 0 else None)
+            r, te, su, n, dt = _round(policy, venv, seeds, min(n_envs, n_episodes - rnd * n_envs), bar,
+                                      frames if rnd == 0 else None, limit)
             returns += r.tolist(); terminated += te.tolist(); success += su.tolist(); steps += n; act_time += dt
     finally:
         if bar is not None: bar.close()

@@ -17,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, save_config
+from .config import arg, check_output_dir, flag, load_config, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -31,9 +31,9 @@ from .evaluation import evaluate
 __all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp', 'validate_train_config',
            'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
            'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'spent', 'run_config', 'check_resume', 'resume_config', 'open_run',
-           'check_goal_setup', 'build_data', 'build_model', 'train_step', 'finish', 'train', 'resumed_clock',
-           'run_loop']
+           'init_distributed', 'default_run_dir', 'spent', 'run_config', 'check_resume', 'saved_config',
+           'resume_config', 'RunLock', 'open_run', 'check_goal_setup', 'build_data', 'build_model', 'train_step',
+           'finish', 'train', 'resumed_clock', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -82,6 +82,7 @@ class TrainConfig:
     # logging, evaluation, checkpoints
     log_every: int = arg(10, "log training scalars every this many steps")
     checkpoint_every: int = arg(50, "write checkpoint.pt every this many steps (0: only at the end)")
+    snapshot_every: int = arg(0, "also keep the model every this many steps as model-step<N>.pt, for learning curves (0: none)")
     eval_every: int = arg(0, "evaluate by planning every this many steps (0: only at the end)")
     eval_episodes: int = arg(5, "episodes per evaluation (0: no evaluation)")
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
@@ -89,7 +90,7 @@ class TrainConfig:
 
 # %% ../nbs/06_training.ipynb #5256ed00
 RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
-                  'log_every', 'checkpoint_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
+                  'log_every', 'checkpoint_every', 'snapshot_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
 
 # %% ../nbs/06_training.ipynb #696215cd
 def bf16_fast(device: torch.device) -> bool:
@@ -113,20 +114,20 @@ def validate_train_config(cfg: TrainConfig, world_size: int = 1):
     positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs', 'max_steps',
                 'max_episodes', 'eval_max_episode_steps']
     for name in positive:
-        if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{name} must be >= 1, got {v}")
-    for name in ('eval_every', 'eval_episodes', 'checkpoint_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
-        if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{name} must be >= 0, got {v}")
+        if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{flag(name)} must be >= 1, got {v}")
+    for name in ('eval_every', 'eval_episodes', 'checkpoint_every', 'snapshot_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
+        if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{flag(name)} must be >= 0, got {v}")
     for name in ('lr', 'grad_clip'):
-        if not getattr(cfg, name) > 0: raise ValueError(f"{name} must be > 0, got {getattr(cfg, name)}")
-    if not 0 < cfg.discount <= 1: raise ValueError(f"discount must be in (0, 1], got {cfg.discount}")
-    if not all(0 <= b < 1 for b in cfg.betas): raise ValueError(f"betas must be in [0, 1), got {cfg.betas}")
+        if not getattr(cfg, name) > 0: raise ValueError(f"{flag(name)} must be > 0, got {getattr(cfg, name)}")
+    if not 0 < cfg.discount <= 1: raise ValueError(f"--discount must be in (0, 1], got {cfg.discount}")
+    if not all(0 <= b < 1 for b in cfg.betas): raise ValueError(f"--betas must be in [0, 1), got {cfg.betas}")
     if cfg.n_bins > MAX_BINS:
-        raise ValueError(f"n_bins={cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
-    if cfg.n_embd % cfg.n_head: raise ValueError(f"n_embd={cfg.n_embd} must be divisible by n_head={cfg.n_head}")
-    if not 0 <= cfg.dropout < 1: raise ValueError(f"dropout must be in [0, 1), got {cfg.dropout}")
-    if len(cfg.betas) != 2: raise ValueError(f"betas takes two numbers, got {cfg.betas}")
+        raise ValueError(f"--n-bins {cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
+    if cfg.n_embd % cfg.n_head: raise ValueError(f"--n-embd {cfg.n_embd} must be divisible by --n-head {cfg.n_head}")
+    if not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
+    if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.batch_size % world_size:
-        raise ValueError(f"batch_size={cfg.batch_size} must be divisible by the {world_size} processes")
+        raise ValueError(f"--batch-size {cfg.batch_size} must be divisible by the {world_size} processes")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
     if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
         raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
@@ -259,7 +260,8 @@ class MetricsLog:
         self.tb = SummaryWriter(self.run_dir / 'tb', purge_step=None if resume_step is None else resume_step + 1)
 
     def log(self, step: int, scalars: dict):
-        self.file.write(json.dumps({'step': step, 'time': time.time(), **scalars}) + '\n'); self.file.flush()
+        try: self.file.write(json.dumps({'step': step, 'time': time.time(), **scalars}) + '\n'); self.file.flush()
+        except OSError as e: raise OSError(e.errno, e.strerror, str(self.path)) from e      # name the file
         for k, v in scalars.items():
             if isinstance(v, (int, float)): self.tb.add_scalar(k, v, step)
 
@@ -326,31 +328,87 @@ def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
                          + "; drop them to resume, or start a new run in another --run-dir")
     return ', '.join(f"{k} {a!r} -> {b!r}" for k, a, b in differ(True))
 
+def saved_config(run_dir: Path) -> TrainConfig | None:
+    "The settings of the run in `run_dir`: its checkpoint's, else the `config.json` written before its first step; None: no run."
+    ckpt, js = run_dir / 'checkpoint.pt', run_dir / 'config.json'
+    if ckpt.exists(): return run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
+    if js.exists():
+        try: return load_config(TrainConfig, js)
+        except (TypeError, ValueError) as e: raise ValueError(f"{js} is not a config this version can read: {e}") from None
+    return None
+
 def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
-    "For `--resume`: the config of the run in `cfg.run_dir`, with the fields named in `given` taken from `cfg`."
-    ckpt = Path(cfg.run_dir or '') / 'checkpoint.pt'
-    if not cfg.resume or cfg.run_dir is None or not ckpt.exists(): return cfg
-    saved = run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
+    "For `--resume`: the settings of the run in `cfg.run_dir`, with the fields named in `given` taken from `cfg`."
+    if not cfg.resume: return cfg
+    if cfg.run_dir is None: raise ValueError("--resume needs the --run-dir of the run to continue")
+    run = Path(cfg.run_dir)
+    if not run.is_dir():
+        raise ValueError(f"--resume: --run-dir {run} does not exist: check the path, or drop --resume to start a new run")
+    if (saved := saved_config(run)) is None:
+        raise ValueError(f"--resume: --run-dir {run} holds no run (no checkpoint.pt or config.json): drop --resume to start one there")
     return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in given | {'resume', 'run_dir'}})
 
 # %% ../nbs/06_training.ipynb #1a00639f
-def open_run(cfg: TrainConfig, main: bool, world: int) -> tuple[TrainConfig, dict | None]:
-    "The config with its run folder, and the checkpoint to resume from (None for a fresh run)."
+class RunLock:
+    """A `lock` file in a run folder holding its owner's pid: a second process on the same folder is refused while
+    the owner lives; a lock whose owner is gone (killed, crashed) is taken over."""
+    def __init__(self, run_dir: Path): self.path = Path(run_dir) / 'lock'
+
+    @staticmethod
+    def alive(pid: int) -> bool:
+        try: os.kill(pid, 0)
+        except ProcessLookupError: return False
+        except PermissionError: return True
+        try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'   # a zombie is gone
+        except (OSError, IndexError): return True
+
+    def owner(self) -> int | None:
+        try: return int(self.path.read_text().strip() or 0) or None
+        except (OSError, ValueError): return None
+
+    def acquire(self) -> 'RunLock':
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        while True:
+            try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            except FileExistsError:
+                pid = self.owner()
+                if pid is not None and pid != os.getpid() and self.alive(pid):
+                    raise ValueError(f"--run-dir {self.path.parent} is in use by another tt-train (pid {pid}): wait for it "
+                                     "to end, or choose another --run-dir") from None
+                self.path.unlink(missing_ok=True)             # its owner is gone: the lock is stale
+                continue
+            os.write(fd, str(os.getpid()).encode()); os.close(fd)
+            return self
+
+    def release(self):
+        if self.owner() == os.getpid(): self.path.unlink(missing_ok=True)
+
+def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> tuple[TrainConfig, dict | None, RunLock | None]:
+    """The config with its run folder and what ran (`amp` resolved), the checkpoint to resume from (None: a fresh
+    start), and the run folder's lock (process 0 holds it). The config is saved before any step, so a run killed
+    before its first checkpoint still resumes with its own settings."""
     if cfg.resume and cfg.run_dir is None: raise ValueError("--resume needs the --run-dir of the run to continue")
     if cfg.run_dir is None:
         name = [default_run_dir(cfg.dataset)]
         if world > 1: dist.broadcast_object_list(name, src=0)
         cfg = dataclasses.replace(cfg, run_dir=name[0])
     run_dir = check_output_dir(cfg.run_dir, '--run-dir')
+    cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
     ckpt_path, state = run_dir / 'checkpoint.pt', None
     if cfg.resume and ckpt_path.exists():
         state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
         changed = check_resume(cfg, run_config(state, ckpt_path))
         if changed and main: print(f"resuming {run_dir} with changed settings: {changed}", flush=True)
-    elif not cfg.resume and (ckpt_path.exists() or (run_dir / 'model.pt').exists()):
+    elif cfg.resume and (saved := saved_config(run_dir)) is not None:     # killed before its first checkpoint
+        changed = check_resume(cfg, saved)
+        if main: print(f"{run_dir} has no checkpoint yet: starting it over from step 0 with its own settings"
+                       + (f"; changed: {changed}" if changed else ''), flush=True)
+    elif main and not cfg.resume and any((run_dir / f).exists() for f in ('checkpoint.pt', 'model.pt', 'config.json')):
         raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
     validate_train_config(cfg, world)
-    return cfg, state
+    lock = RunLock(run_dir).acquire() if main else None
+    if main: save_config(cfg, run_dir / 'config.json')
+    return cfg, state, lock
 
 # %% ../nbs/06_training.ipynb #1a0063b1
 def check_goal_setup(cfg: TrainConfig, observation_space) -> tuple | None:
@@ -375,7 +433,7 @@ def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
     source = load_dataset(cfg.dataset, download=cfg.download)
     if world > 1 and main: dist.barrier()
     if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
-        raise ValueError(f"max_episodes={cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
+        raise ValueError(f"--max-episodes {cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
     goal_dims = check_goal_setup(cfg, source.observation_space)
     ds = build_dataset(source, cfg.n_bins, cfg.strategy, cfg.discount, cfg.termination_penalty, cfg.n_transitions,
                        episode_indices=None if cfg.max_episodes is None else np.arange(cfg.max_episodes), progress=show,
@@ -436,8 +494,12 @@ def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int,
 def train(cfg: TrainConfig) -> dict:
     "Train as `cfg` says, alone or as one process of a `torchrun` job; returns the output paths and final metrics."
     rank, world, device = init_distributed(cfg.device)
-    try: return _train(cfg, rank, world, device)
+    lock = None
+    try:
+        cfg, state, lock = open_run(cfg, rank == 0, world, device)
+        return _train(cfg, state, rank, world, device)
     finally:
+        if lock is not None: lock.release()
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
 def resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
@@ -447,11 +509,9 @@ def resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
         return started
     return started[0] - state['train_seconds'], started[1] - state['cpu_seconds']
 
-def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dict:
+def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: torch.device) -> dict:
     main, started = rank == 0, (time.time(), time.process_time())
-    cfg, state = open_run(cfg, main, world)
     if state is not None: started = resumed_clock(started, state, cfg.run_dir, main)
-    cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
     show = main and cfg.progress
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     source, ds = build_data(cfg, main, world, show)
@@ -465,7 +525,6 @@ def _train(cfg: TrainConfig, rank: int, world: int, device: torch.device) -> dic
     autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else contextlib.nullcontext()
     log = None
     if main:
-        save_config(cfg, Path(cfg.run_dir) / 'config.json')
         log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
@@ -508,6 +567,9 @@ def run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, de
             if main and cfg.eval_every and step % cfg.eval_every == 0 and step < sched.total_steps:
                 log.log(step, eval_scalars(evaluate_run(model, ds.discretizer, source, cfg, progress=False)))
             if main and cfg.checkpoint_every and step % cfg.checkpoint_every == 0: save()
+            if main and cfg.snapshot_every and step % cfg.snapshot_every == 0 and step < sched.total_steps:
+                save_checkpoint(Path(cfg.run_dir) / f'model-step{step}.pt', model, ds.discretizer, step=step,
+                                train_config=dataclasses.asdict(cfg), **spent(started))
             if step >= sched.total_steps: break
         bar.close(); epoch_bar.update()
         epoch, skip = epoch + 1, 0

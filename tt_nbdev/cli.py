@@ -12,7 +12,7 @@ import gymnasium as gym
 from .config import arg, check_output_file, fail, given_fields, parse_args, user_errors
 from .dataset import load_dataset
 from .model import load_checkpoint, resolve_device
-from .planning import PRESETS, free_memory, get_plan_config, plan_memory
+from .planning import OBJECTIVES, PRESETS, free_memory, get_plan_config, plan_memory
 from .evaluation import evaluate, format_metrics, check_video_path
 from .training import TrainConfig, train, resume_config
 from .collect import collect_main
@@ -46,8 +46,9 @@ class PlanArgs:
     preset: Optional[str] = arg(None, "planner preset; None: the run's", choices=tuple(PRESETS))
     horizon: Optional[int] = arg(None, "planning horizon in transitions (overrides the preset)")
     beam_width: Optional[int] = arg(None, "beam width (overrides the preset)")
-    objective: Optional[str] = arg(None, "what the search maximizes: reward (RL) or likelihood (imitation); None: the preset's",
-                                   choices=('reward', 'likelihood'))
+    objective: Optional[str] = arg(None, "what the search maximizes: reward (RL), likelihood of every token (imitation, the "
+                                   "paper's) or of the actions only; None: the preset's",
+                                   choices=OBJECTIVES)
     n_expand: Optional[int] = arg(None, "reward search: candidates per beam (overrides the preset)")
     k_expand: Optional[int] = arg(None, "likelihood search: candidate tokens per beam (None: the whole vocabulary)")
     goal: Optional[str] = arg(None, "goal-conditioned model: the goal's values, comma-separated (e.g. 1.0,-0.5); None: each episode's desired_goal")

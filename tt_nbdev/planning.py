@@ -20,7 +20,7 @@ from .cache import KVCache, decode_one
 from .sampling import Generators, filter_top_k, sample_from_logits
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'LIKELIHOOD_ONLY', 'PRESETS', 'ENV_BYTES', 'PlanConfig', 'preset_for', 'get_plan_config',
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'LIKELIHOOD_ONLY', 'PRESETS', 'ENV_BYTES', 'PlanConfig', 'preset_for', 'get_plan_config',
            'validate_plan', 'plan_memory', 'free_memory', 'beam_plan', 'beam_plan_reference', 'likelihood_logp',
            'likelihood_plan', 'likelihood_plan_reference', 'check_goal', 'Planner', 'first_nonfinite', 'check_finite',
            'plot_beam_tree', 'check_env_output', 'check_policy', 'FunctionPolicy', 'rollout']
@@ -41,10 +41,12 @@ class PlanConfig:
     context_transitions: int = 5     # past transitions kept as context; also the window the model sees
     temperature: float = 1.0         # softmax temperature for every token
     plan_every: int = 1              # replan every this many env steps (reuse the plan in between)
-    objective: str = 'reward'        # 'reward': reward and value decide (RL); 'likelihood': the most likely trajectory
+    objective: str = 'reward'        # 'reward': reward and value decide (RL); 'likelihood': the most likely trajectory;
+                                     # 'action-likelihood': the likeliest actions, the rest of each transition greedy
     k_expand: int | None = None      # likelihood: candidate tokens per beam and token (None: all, as the paper's code)
 
 REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount')   # unused by likelihood search
+OBJECTIVES = ('reward', 'likelihood', 'action-likelihood')
 LIKELIHOOD_ONLY = ('k_expand',)
 
 PRESETS = {
@@ -79,8 +81,8 @@ def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanCo
         plan = PRESETS[plan if plan in PRESETS else preset_for(plan)]
     overrides = {k: v for k, v in overrides.items() if v is not None}
     objective = overrides.get('objective', plan.objective)
-    if clash := [k for k in overrides if k in (REWARD_ONLY if objective == 'likelihood' else LIKELIHOOD_ONLY)]:
-        raise ValueError(f"{', '.join(map(flag, clash))} only apply to the {'reward' if objective == 'likelihood' else 'likelihood'} "
+    if clash := [k for k in overrides if k in (REWARD_ONLY if objective != 'reward' else LIKELIHOOD_ONLY)]:
+        raise ValueError(f"{', '.join(map(flag, clash))} only apply to the {'reward' if objective != 'reward' else 'likelihood'} "
                          f"objective, and this plan uses objective={objective!r}: drop them, or change --objective")
     return replace(plan, **overrides)
 
@@ -95,7 +97,7 @@ def validate_plan(cfg: PlanConfig, model_config: TTConfig):
         raise ValueError(f"--context-transitions {cfg.context_transitions} must be in 1..{model_config.n_transitions}, "
                          f"the model's window of {model_config.n_transitions} transitions")
     if cfg.temperature <= 0: raise ValueError(f"--temperature must be > 0, got {cfg.temperature}")
-    if cfg.objective not in ('reward', 'likelihood'): raise ValueError(f"--objective must be 'reward' or 'likelihood', got {cfg.objective!r}")
+    if cfg.objective not in OBJECTIVES: raise ValueError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {cfg.objective!r}")
     if cfg.k_expand is not None and cfg.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {cfg.k_expand}")
     for name in ('cdf_act', 'cdf_obs'):
         if (v := getattr(cfg, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
@@ -276,12 +278,16 @@ def likelihood_plan(model: TrajectoryTransformer, discretizer: Discretizer, pref
     X, logits = X[rows], logits[rows]; dec.select(rows)
     score = torch.full((E, B), float('-inf'), device=prefix.device); score[:, 0] = 0
     first_row = torch.arange(E, device=prefix.device)[:, None] * B
+    actions_only = cfg.objective == 'action-likelihood'
     for L in range(L0, n_total):
-        cand = (score.view(-1, 1) + likelihood_logp(logits, cfg)).view(E, B * N)
-        score, idx = cand.topk(B, dim=-1)                                        # (E, B), sorted
-        parent = (first_row + idx // N).view(-1)
-        X = X[parent]; X[:, L] = (idx % N).view(-1)
-        dec.select(parent)
+        if actions_only and not O <= L % T < O + A:             # observation, reward, value: greedy, not scored
+            X[:, L] = logits.argmax(-1)
+        else:
+            cand = (score.view(-1, 1) + likelihood_logp(logits, cfg)).view(E, B * N)
+            score, idx = cand.topk(B, dim=-1)                                    # (E, B), sorted
+            parent = (first_row + idx // N).view(-1)
+            X = X[parent]; X[:, L] = (idx % N).view(-1)
+            dec.select(parent)
         if L + 1 < n_total: logits = dec.feed(X, L + 1)
     return X.view(E, B, n_total)[:, 0, L0 - O:].reshape(E, H, T), score[:, 0]
 
@@ -297,7 +303,10 @@ def likelihood_plan_reference(model: TrajectoryTransformer, discretizer: Discret
     for _ in range(cfg.horizon * (A + 2) + (cfg.horizon - 1) * O):
         crop = math.ceil(max(0, x.shape[1] - max_block) / T) * T
         g = None if goal is None else goal[None].expand(len(x), -1)
-        cand = (score[:, None] + likelihood_logp(model(x[:, crop:], goal=g)[0][:, -1], cfg)).view(-1)
+        logits = model(x[:, crop:], goal=g)[0][:, -1]
+        if cfg.objective == 'action-likelihood' and not O <= x.shape[1] % T < O + A:
+            x = torch.cat([x, logits.argmax(-1, keepdim=True)], 1); continue
+        cand = (score[:, None] + likelihood_logp(logits, cfg)).view(-1)
         score, idx = cand.topk(min(cfg.beam_width, int(cand.isfinite().sum())))
         x = torch.cat([x[idx // N], (idx % N)[:, None]], 1)
     return x[0, len(prefix) - O:].view(cfg.horizon, T), score[0]
@@ -387,7 +396,7 @@ def act(self: Planner, obs, active: np.ndarray | None = None) -> np.ndarray:
         ctx = [torch.stack(self.context[e]).reshape(-1) if self.context[e] else obs_tok.new_zeros(0) for e in envs]
         prefix = torch.stack([torch.cat([c_, obs_tok[i]]) for i, c_ in enumerate(ctx)])
         goal = self._goal_tokens(obs, envs)
-        if self.cfg.objective == 'likelihood': best, _ = likelihood_plan(self.model, self.disc, prefix, self.cfg, goal)
+        if self.cfg.objective != 'reward': best, _ = likelihood_plan(self.model, self.disc, prefix, self.cfg, goal)
         else: best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs], goal=goal)
         for i, e in enumerate(envs): self.plans[e], self.age[e] = best[i], 0
     actions = np.zeros((E, self.A), dtype=np.float32)

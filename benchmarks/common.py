@@ -17,8 +17,10 @@ def save_results(res: dict, out: str | None, name: str) -> Path:
     return path
 
 
-def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
-    "An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`: (predict function, its size)."
+def mlp_checkpoints(X: torch.Tensor, Y: torch.Tensor, n_params: int, at: list[int], batch_size: int = 256, lr: float = 3e-4,
+                    seed: int = 0):
+    """An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`, trained to each
+    step count of `at` in turn: yields `(steps, predict function, its size)` there (the net keeps training after each)."""
     torch.manual_seed(seed)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     I, A = X.shape[1], Y.shape[1]
@@ -27,12 +29,23 @@ def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_s
                         nn.Linear(width, width), nn.ReLU(), nn.Linear(width, A))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     g = torch.Generator().manual_seed(seed)
-    for _ in range(steps):
-        i = torch.randint(0, len(X), (batch_size,), generator=g)
-        loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
-        opt.zero_grad(); loss.backward(); opt.step()
-    net.eval()
-    return (lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd).detach().numpy()), sum(p.numel() for p in net.parameters())
+    predict = lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd).detach().numpy()
+    done, size = 0, sum(p.numel() for p in net.parameters())
+    for target in sorted(at):
+        net.train()
+        for _ in range(target - done):
+            i = torch.randint(0, len(X), (batch_size,), generator=g)
+            loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
+            opt.zero_grad(); loss.backward(); opt.step()
+        done = target
+        net.eval()
+        yield target, predict, size
+
+
+def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
+    "An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`: (predict function, its size)."
+    (_, predict, size), = mlp_checkpoints(X, Y, n_params, [steps], batch_size, lr, seed)
+    return predict, size
 
 
 def reprefill_sharing(model, disc, prefix: torch.Tensor, cfg, generators=None) -> dict:

@@ -21,10 +21,11 @@ from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 from tt_nbdev.training import TrainConfig, train
 
 
-def bc_data(ds):
-    "All (observation, action) pairs of a Minari dataset, as the rows TT trains on."
+def bc_data(ds, episodes=None):
+    "The (observation, action) pairs of a Minari dataset (of the episodes listed; None: all), as the rows TT trains on."
     O, A = flat_dim(ds.observation_space), flat_dim(ds.action_space)
-    rows = np.concatenate([episode_arrays(ep, ds.observation_space, ds.action_space) for ep in ds.iterate_episodes()])
+    eps = ds.iterate_episodes(episode_indices=None if episodes is None else list(episodes))
+    rows = np.concatenate([episode_arrays(ep, ds.observation_space, ds.action_space) for ep in eps])
     return torch.from_numpy(rows[:, :O]), torch.from_numpy(rows[:, O:O + A])
 
 

@@ -20,7 +20,7 @@ from tqdm.auto import tqdm
 from .config import arg, check_output_dir, flag, load_config, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
-from .dataset import DEFAULT_DATASET_ID, MAX_BINS, build_dataset, collate_batch, goal_dims_for, load_dataset
+from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
 from .discretizer import Discretizer
 from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint,
                             read_checkpoint, resolve_device, upgrade_state_dict)
@@ -31,9 +31,9 @@ from .evaluation import evaluate
 __all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp', 'validate_train_config',
            'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
            'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'spent', 'run_config', 'check_resume', 'saved_config',
+           'init_distributed', 'default_run_dir', 'spent', 'Run', 'run_config', 'check_resume', 'saved_config',
            'resume_config', 'RunLock', 'open_run', 'check_goal_setup', 'build_data', 'build_model', 'train_step',
-           'finish', 'train', 'resumed_clock', 'run_loop']
+           'finish', 'train', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -303,12 +303,44 @@ def spent(started: tuple) -> dict:
     workers not counted. A resumed run moves `started` back by what its checkpoint had spent, so the sum holds."""
     return {'train_seconds': time.time() - started[0], 'cpu_seconds': time.process_time() - started[1]}
 
-def _checkpoint_state(step: int, sched: Schedule, opt, cfg: TrainConfig, world: int, started: tuple) -> dict:
-    "Everything besides the weights and the discretizer that a resumed run needs, and the run's cost so far."
-    epoch, batch = divmod(step, sched.steps_per_epoch)
-    return {'step': step, 'epoch': epoch, 'batch_in_epoch': batch, 'tokens': sched.tokens_at(step),
-            'lr': cfg.lr * sched.lr_mult(step), 'optimizer': opt.state_dict(), 'rng': rng_state(),
-            'train_config': dataclasses.asdict(cfg), 'world_size': world, **spent(started)}
+@dataclass
+class Run:
+    "One process's training: its config and place in the job, the data, model, optimizer and schedule, and where it is."
+    cfg: TrainConfig
+    rank: int
+    world: int
+    device: torch.device
+    source: object                  # the Minari dataset (its env evaluates the model)
+    ds: TrajectoryDataset
+    sched: Schedule
+    model: TrajectoryTransformer
+    net: torch.nn.Module            # what a step calls: the model, or its DDP / compiled wrapper
+    opt: torch.optim.Optimizer
+    step: int                       # optimizer steps done
+    started: tuple                  # (time.time(), time.process_time()), moved back by what a resumed run had spent
+    log: MetricsLog | None = None   # process 0's
+
+    @property
+    def main(self) -> bool: return self.rank == 0
+    @property
+    def show(self) -> bool: return self.main and self.cfg.progress
+    @property
+    def run_dir(self) -> Path: return Path(self.cfg.run_dir)
+
+    def autocast(self):
+        return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.cfg.amp else contextlib.nullcontext()
+
+    def checkpoint_state(self) -> dict:
+        "Everything besides the weights and the discretizer that a resumed run needs, and the run's cost so far."
+        epoch, batch = divmod(self.step, self.sched.steps_per_epoch)
+        return {'step': self.step, 'epoch': epoch, 'batch_in_epoch': batch, 'tokens': self.sched.tokens_at(self.step),
+                'lr': self.cfg.lr * self.sched.lr_mult(self.step), 'optimizer': self.opt.state_dict(), 'rng': rng_state(),
+                'train_config': dataclasses.asdict(self.cfg), 'world_size': self.world, **spent(self.started)}
+
+    def save_model(self, name: str, cost: dict | None = None):
+        "The weights, discretizer, step, config and `cost` (default: so far) as `name` in the run folder (`model.pt`, a snapshot)."
+        save_checkpoint(self.run_dir / name, self.model, self.ds.discretizer, step=self.step,
+                        train_config=dataclasses.asdict(self.cfg), **(cost or spent(self.started)))
 
 # %% ../nbs/06_training.ipynb #1a00639c
 def run_config(state: dict, path) -> TrainConfig:
@@ -470,24 +502,24 @@ def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, 
     return logits, loss, grad_norm
 
 # %% ../nbs/06_training.ipynb #1a0063a5
-def finish(cfg: TrainConfig, model, opt, ds, source, sched: Schedule, step: int, world: int, log, show: bool, started: tuple) -> dict:
+def finish(run: Run) -> dict:
     """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the run's
     training cost, `spent(started)`: every process that trained it, resumed ones included."""
-    run_dir = Path(cfg.run_dir)
-    ck = _checkpoint_state(step, sched, opt, cfg, world, started)
+    ck = run.checkpoint_state()
+    save_checkpoint(run.run_dir / 'checkpoint.pt', run.model, run.ds.discretizer, **ck)
     cost = {k: ck[k] for k in ('train_seconds', 'cpu_seconds')}
-    save_checkpoint(run_dir / 'checkpoint.pt', model, ds.discretizer, **ck)
-    save_checkpoint(run_dir / 'model.pt', model, ds.discretizer, step=step, train_config=ck['train_config'], **cost)
-    result = {'run_dir': str(run_dir), 'config': str(run_dir / 'config.json'), 'metrics': str(log.path),
-              'tensorboard': str(run_dir / 'tb'), 'checkpoint': str(run_dir / 'checkpoint.pt'), 'model': str(run_dir / 'model.pt'),
-              'steps': step, 'epochs': step / sched.steps_per_epoch, **cost,
-              'dataset_return_mean': float(np.mean(ds.episode_returns)), 'eval': None}
-    if cfg.eval_episodes:
-        m = evaluate_run(model, ds.discretizer, source, cfg, progress=show)
-        log.log(step, eval_scalars(m))
-        (run_dir / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
+    run.save_model('model.pt', cost)                       # the same cost as the checkpoint's, and the result's
+    d = run.run_dir
+    result = {'run_dir': str(d), 'config': str(d / 'config.json'), 'metrics': str(run.log.path), 'tensorboard': str(d / 'tb'),
+              'checkpoint': str(d / 'checkpoint.pt'), 'model': str(d / 'model.pt'), 'steps': run.step,
+              'epochs': run.step / run.sched.steps_per_epoch, **cost,
+              'dataset_return_mean': float(np.mean(run.ds.episode_returns)), 'eval': None}
+    if run.cfg.eval_episodes:
+        m = evaluate_run(run.model, run.ds.discretizer, run.source, run.cfg, progress=run.show)
+        run.log.log(run.step, eval_scalars(m))
+        (d / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
         result['eval'] = m
-    log.close()
+    run.log.close()
     return result
 
 # %% ../nbs/06_training.ipynb #1a00639d
@@ -502,7 +534,7 @@ def train(cfg: TrainConfig) -> dict:
         if lock is not None: lock.release()
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
-def resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
+def _resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
     "`started` moved back by the seconds the run had spent before its checkpoint, so `spent` counts the whole run."
     if 'cpu_seconds' not in state:
         if main: print(f"{run_dir}/checkpoint.pt predates cost keeping: model.pt will count this process's seconds only", flush=True)
@@ -511,67 +543,67 @@ def resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
 
 def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: torch.device) -> dict:
     main, started = rank == 0, (time.time(), time.process_time())
-    if state is not None: started = resumed_clock(started, state, cfg.run_dir, main)
-    show = main and cfg.progress
+    if state is not None: started = _resumed_clock(started, state, cfg.run_dir, main)
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
-    source, ds = build_data(cfg, main, world, show)
+    source, ds = build_data(cfg, main, world, main and cfg.progress)
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, cfg.max_steps, cfg.warmup_tokens)
-    sampler = EpochSampler(len(ds), sched.batch_per_rank, cfg.seed, rank, world)
-    loader = DataLoader(ds, sched.batch_per_rank, sampler=sampler, collate_fn=collate_batch, num_workers=cfg.num_workers,
-                        pin_memory=device.type == 'cuda', generator=torch.Generator().manual_seed(cfg.seed))
     model, opt, step = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    autocast = lambda: torch.autocast(device.type, dtype=torch.bfloat16) if cfg.amp else contextlib.nullcontext()
-    log = None
+    run = Run(cfg, rank, world, device, source, ds, sched, model, net, opt, step, started)
     if main:
-        log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
+        run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}", flush=True)
-    step = run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show, started)
-    result = finish(cfg, model, opt, ds, source, sched, step, world, log, show, started) if main else {}
+    run_loop(run)
+    result = finish(run) if main else {}
     if world > 1: dist.barrier()
     return result
 
 # %% ../nbs/06_training.ipynb #1a0063a8
-def run_loop(cfg, net, model, opt, loader, sampler, sched, step, rank, world, device, autocast, log, ds, source, show, started) -> int:
-    "Train from `step` to `sched.total_steps`; returns the last step."
-    main, mconf = rank == 0, model.config
-    save = lambda: save_checkpoint(Path(cfg.run_dir) / 'checkpoint.pt', model, ds.discretizer,
-                                   **_checkpoint_state(step, sched, opt, cfg, world, started))
-    epoch, skip = divmod(step, sched.steps_per_epoch)
-    epoch_bar = tqdm(total=math.ceil(sched.total_steps / sched.steps_per_epoch), initial=epoch, desc='epochs', unit='epoch', disable=not show)
-    t_log, step_log = time.perf_counter(), step
-    model.train()
-    while step < sched.total_steps:
+def run_loop(run: Run):
+    "Train from `run.step` to the schedule's last step."
+    cfg, sched, main, mconf = run.cfg, run.sched, run.main, run.model.config
+    sampler = EpochSampler(len(run.ds), sched.batch_per_rank, cfg.seed, run.rank, run.world)
+    loader = DataLoader(run.ds, sched.batch_per_rank, sampler=sampler, collate_fn=collate_batch, num_workers=cfg.num_workers,
+                        pin_memory=run.device.type == 'cuda', generator=torch.Generator().manual_seed(cfg.seed))
+    epoch, skip = divmod(run.step, sched.steps_per_epoch)
+    epoch_bar = tqdm(total=math.ceil(sched.total_steps / sched.steps_per_epoch), initial=epoch, desc='epochs', unit='epoch', disable=not run.show)
+    t_log, step_log = time.perf_counter(), run.step
+    t_first, first = t_log, run.step
+    run.model.train()
+    while run.step < sched.total_steps:
         sampler.set_epoch(epoch, skip)
-        bar = tqdm(total=min(len(loader), sched.total_steps - step), desc=f'epoch {epoch + 1}', unit='batch', leave=False, disable=not show)
+        bar = tqdm(total=min(len(loader), sched.total_steps - run.step), desc=f'epoch {epoch + 1}', unit='batch', leave=False, disable=not run.show)
         for batch in loader:
-            torch.manual_seed(step_seed(cfg.seed, rank, step))
-            batch = [t.to(device, non_blocking=True) for t in batch]
-            lr = cfg.lr * sched.lr_mult(step + 1)
-            logits, loss, grad_norm = train_step(net, model, opt, batch, lr, cfg, world, autocast)
-            step += 1; bar.update()
+            torch.manual_seed(step_seed(cfg.seed, run.rank, run.step))
+            batch = [t.to(run.device, non_blocking=True) for t in batch]
+            lr = cfg.lr * sched.lr_mult(run.step + 1)
+            logits, loss, grad_norm = train_step(run.net, run.model, run.opt, batch, lr, cfg, run.world, run.autocast)
+            run.step += 1; step = run.step; bar.update()
+            if main and step == first + 10 and step < sched.total_steps:         # the time it will take, once it can be told
+                pace = (time.perf_counter() - t_first) / 10
+                print(f"about {pace * (sched.total_steps - step) / 60:.0f} min for the remaining {sched.total_steps - step} "
+                      f"steps, at the pace of this run's first 10 ({pace:.2f} s/step)", flush=True)
             if step % cfg.log_every == 0 or step == sched.total_steps:
                 stats = token_stats(logits, batch[1], batch[2], mconf)
-                if world > 1: dist.all_reduce(stats)
+                if run.world > 1: dist.all_reduce(stats)
                 if main:
                     now = time.perf_counter()
                     scalars = summarize(stats, mconf) | {
                         'train/lr': lr, 'train/grad_norm': float(grad_norm), 'train/epoch': step / sched.steps_per_epoch,
                         'train/tokens': sched.tokens_at(step),
                         'train/tokens_per_s': (sched.tokens_at(step) - sched.tokens_at(step_log)) / (now - t_log)}
-                    log.log(step, scalars); t_log, step_log = now, step
+                    run.log.log(step, scalars); t_log, step_log = now, step
                     bar.set_postfix(loss=f"{scalars['train/loss']:.3f}")
             if main and cfg.eval_every and step % cfg.eval_every == 0 and step < sched.total_steps:
-                log.log(step, eval_scalars(evaluate_run(model, ds.discretizer, source, cfg, progress=False)))
-            if main and cfg.checkpoint_every and step % cfg.checkpoint_every == 0: save()
+                run.log.log(step, eval_scalars(evaluate_run(run.model, run.ds.discretizer, run.source, cfg, progress=False)))
+            if main and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
+                save_checkpoint(run.run_dir / 'checkpoint.pt', run.model, run.ds.discretizer, **run.checkpoint_state())
             if main and cfg.snapshot_every and step % cfg.snapshot_every == 0 and step < sched.total_steps:
-                save_checkpoint(Path(cfg.run_dir) / f'model-step{step}.pt', model, ds.discretizer, step=step,
-                                train_config=dataclasses.asdict(cfg), **spent(started))
+                run.save_model(f'model-step{step}.pt')
             if step >= sched.total_steps: break
         bar.close(); epoch_bar.update()
         epoch, skip = epoch + 1, 0
     epoch_bar.close()
-    return step

@@ -28,12 +28,12 @@ from .planning import PRESETS, get_plan_config
 from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp', 'validate_train_config',
-           'Schedule', 'make_schedule', 'EpochSampler', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng',
-           'token_types', 'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'evaluate_run', 'eval_scalars',
-           'init_distributed', 'default_run_dir', 'spent', 'Run', 'run_config', 'check_resume', 'saved_config',
-           'resume_config', 'RunLock', 'open_run', 'check_goal_setup', 'build_data', 'build_model', 'train_step',
-           'finish', 'train', 'run_loop']
+__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp',
+           'validate_train_config', 'Schedule', 'recipe_steps', 'make_schedule', 'EpochSampler', 'step_seed',
+           'rng_state', 'set_rng_state', 'preserved_rng', 'token_types', 'token_stats', 'summarize', 'read_metrics',
+           'MetricsLog', 'evaluate_run', 'eval_scalars', 'init_distributed', 'default_run_dir', 'spent', 'Run',
+           'run_config', 'check_resume', 'saved_config', 'resume_config', 'RunLock', 'open_run', 'check_goal_setup',
+           'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -66,7 +66,8 @@ class TrainConfig:
     weight_decay: float = arg(0.1, "AdamW weight decay of Linear and head weights")
     grad_clip: float = arg(1.0, "clip the global gradient norm to this")
     n_epochs: Optional[int] = arg(None, "passes over the data; None: the paper's int(1e6 / windows * 50)")
-    max_steps: Optional[int] = arg(400, "stop after this many optimizer steps, where the LR schedule ends; None: all n_epochs")
+    max_steps: Optional[int] = arg(None, "stop after this many optimizer steps, where the LR schedule ends; None: the recipe's "
+                                         "length for the dataset (recipe_steps); 0: all n_epochs, the paper's schedule")
     warmup_tokens: Optional[int] = arg(None, "tokens of linear LR warmup; None: one epoch's worth, at most a tenth of the run")
     seed: int = arg(0, "seed of the weights, the data order and dropout")
     # where and how it runs
@@ -111,11 +112,11 @@ def resolve_amp(amp: bool | None, device: torch.device) -> bool:
 
 def validate_train_config(cfg: TrainConfig, world_size: int = 1):
     "Raise a `ValueError` naming the first bad setting of `cfg`."
-    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs', 'max_steps',
+    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs',
                 'max_episodes', 'eval_max_episode_steps']
     for name in positive:
         if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{flag(name)} must be >= 1, got {v}")
-    for name in ('eval_every', 'eval_episodes', 'checkpoint_every', 'snapshot_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
+    for name in ('max_steps', 'eval_every', 'eval_episodes', 'checkpoint_every', 'snapshot_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
         if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{flag(name)} must be >= 0, got {v}")
     for name in ('lr', 'grad_clip'):
         if not getattr(cfg, name) > 0: raise ValueError(f"{flag(name)} must be > 0, got {getattr(cfg, name)}")
@@ -159,6 +160,15 @@ class Schedule:
         return epochs * self.tokens_per_epoch + batches * self.batch_per_rank * self.world_size * self.block_size
 
     def lr_mult(self, step: int) -> float: return lr_multiplier(self.tokens_at(step), self.warmup_tokens, self.final_tokens)
+
+RECIPE_STEPS = dict(base=400, tokens=6, cap=3200)   # 400 steps for Pendulum's 6-token transitions, growing with the square
+
+def recipe_steps(transition_dim: int) -> int:
+    """The default length of a run, in optimizer steps of 256 windows: 400 for transitions of 6 tokens (Pendulum),
+    growing with the square of the tokens per transition, at most 3200 (Hopper's 16 tokens: 2844; Walker2d's and
+    HalfCheetah's 25: 3200). The learning curves of `benchmarks/diagnose.py` give the figures behind it."""
+    r = RECIPE_STEPS
+    return int(min(r['cap'], max(r['base'], round(r['base'] * (transition_dim / r['tokens']) ** 2))))
 
 def make_schedule(n_windows: int, block_size: int, batch_size: int, world_size: int = 1, n_epochs: int | None = None,
                   max_steps: int | None = None, warmup_tokens: int | None = None) -> Schedule:
@@ -546,7 +556,8 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     if state is not None: started = _resumed_clock(started, state, cfg.run_dir, main)
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     source, ds = build_data(cfg, main, world, main and cfg.progress)
-    sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, cfg.max_steps, cfg.warmup_tokens)
+    steps = recipe_steps(ds.transition_dim) if cfg.max_steps is None else cfg.max_steps or None    # 0: the paper's whole schedule
+    sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
     model, opt, step = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
@@ -555,7 +566,9 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
         run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
-              f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}", flush=True)
+              f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"
+              + (f"; {steps} steps is the recipe's length for transitions of {ds.transition_dim} tokens (--max-steps sets another)"
+                 if cfg.max_steps is None and state is None else ''), flush=True)
     run_loop(run)
     result = finish(run) if main else {}
     if world > 1: dist.barrier()

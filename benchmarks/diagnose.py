@@ -28,6 +28,7 @@ from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 
 SEED = 10_000
 POLICY = PlanConfig(horizon=1, beam_width=1, n_expand=1)     # no search: sample the actions, as a policy acts
+GREEDY = PlanConfig(horizon=1, beam_width=1, n_expand=1, k_act=1, cdf_act=None)   # no search, the likeliest action tokens
 
 
 def snapshot_path(run: Path, step: int) -> Path:
@@ -163,7 +164,7 @@ def main():
         cell = res['tt'].setdefault(key, {})
         model, disc, state = load_checkpoint(snapshot_path(run, step))
         cell['train_cpu_seconds'], cell['train_seconds'] = state.get('cpu_seconds'), state.get('train_seconds')
-        for name, cfg in (('policy', POLICY), ('planner', plan)):
+        for name, cfg in (('policy', POLICY), ('policy_greedy', GREEDY), ('planner', plan)):
             if name == 'planner' and a.planner_steps is not None and step not in a.planner_steps: continue
             if name not in cell:
                 cell[name] = tt_eval(model, disc, ds, cfg, a.episodes); save()
@@ -204,13 +205,13 @@ def report(files):
     "The diagnosis as markdown tables: who loses the points, how good the value and reward tokens are, the open-loop error."
     runs = [json.loads(Path(f).read_text()) for f in files]
     f = lambda m: f"{m['score_mean']:.1f} ± {m['score_std']:.1f}" if m else '–'
-    print('| dataset | TT step | TT as a policy (H=1, B=1) | TT planner (H=5, B=32) | TT, H=15 B=128 | BC, same transitions | behaviour data |')
-    print('|---|---|---|---|---|---|---|')
+    print('| dataset | TT step | TT as a policy (H=1, B=1) | same, greedy actions | TT planner (H=5, B=32) | TT, H=15 B=128 | BC, same transitions | behaviour data |')
+    print('|---|---|---|---|---|---|---|---|')
     for r in runs:
         for s in r['steps']:
             c, bc = r['tt'].get(str(s), {}), r['bc'].get(str(s * r['train_config']['n_transitions']))
             big = f"{f(c['big_planner'])} (every {c['big_planner']['plan']['plan_every']})" if 'big_planner' in c else '–'
-            print(f"| {r['dataset']} | {s} | {f(c.get('policy'))} | {f(c.get('planner'))} | {big} | {f(bc)} | {f(r.get('data'))} |")
+            print(f"| {r['dataset']} | {s} | {f(c.get('policy'))} | {f(c.get('policy_greedy'))} | {f(c.get('planner'))} | {big} | {f(bc)} | {f(r.get('data'))} |")
     print()
     print('| dataset | TT step | episodes | V: corr | V: mean error | V: mean abs error | V: std of truth | r: corr | r: corr before the last step |')
     print('|---|---|---|---|---|---|---|---|---|')
@@ -253,13 +254,14 @@ def plot(files):
     for ax, r in zip(axes[0], runs):
         steps = [s for s in r['steps'] if str(s) in r['tt']]
         cpu = [r['tt'][str(s)]['train_cpu_seconds'] / 60 for s in steps]
-        for name, label in (('policy', 'TT as a policy (H=1, B=1)'), ('planner', 'TT planner (H=5, B=32)')):
+        for name, label, col in (('policy', 'TT as a policy (H=1, B=1)', 'C0'), ('policy_greedy', 'same, greedy actions', 'C4'),
+                                 ('planner', 'TT planner (H=5, B=32)', 'C1')):
             pts = [(c, r['tt'][str(s)][name]) for c, s in zip(cpu, steps) if name in r['tt'][str(s)]]
             if pts: ax.errorbar([c for c, _ in pts], [m['score_mean'] for _, m in pts], [m['score_std'] for _, m in pts],
-                                marker='o', capsize=3, label=label)
+                                marker='o', capsize=3, label=label, color=col)
         bc = sorted((int(s), m) for s, m in r['bc'].items())
         if bc: ax.errorbar([m['train_cpu_seconds'] / 60 for _, m in bc], [m['score_mean'] for _, m in bc],
-                           [m['score_std'] for _, m in bc], marker='s', capsize=3, label='BC (MLP)')
+                           [m['score_std'] for _, m in bc], marker='s', capsize=3, label='BC (MLP)', color='C2')
         if 'data' in r: ax.axhline(r['data']['score_mean'], color='0.5', ls='--', label='behaviour data')
         ax.set_xscale('log'); ax.set_xlabel('training CPU-minutes'); ax.set_ylabel('normalized score')
         ax.set_title(r['dataset'], fontsize=9)

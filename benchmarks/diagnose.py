@@ -82,7 +82,7 @@ def calibration(model, disc, ds, episode_ids, discount: float, penalty: float) -
 
 @torch.no_grad()
 def open_loop(model, disc, ds, plan: PlanConfig, obs_std: np.ndarray, episodes: int = 2, every: int = 10,
-              max_steps: int = 200) -> dict:
+              max_steps: int = 100) -> dict:
     """Plan in closed loop; every `every` steps, replay the plan's actions open loop from the env's true state and
     compare the planned states and rewards with the simulated ones, step by step of the horizon. Beside it: the
     error of predicting that nothing changes (the current state), a floor any useful model must beat."""
@@ -134,7 +134,7 @@ def main():
     p.add_argument('--plot', nargs='+', default=None, help='draw the learning curves of these result files instead')
     p.add_argument('--report', nargs='+', default=None, help='print the markdown tables of these result files')
     p.add_argument('--table-cell', nargs=2, metavar=('STEP', 'POLICY'), default=None,
-                   help="write the TT cell of the baselines table (quality-tt-<dataset>.json) from this result file's "
+                   help="write the TT cell of the baselines table (quality-<dataset>.json) from this result file's "
                         "STEP and POLICY (policy, planner or big_planner); its BC and data cells stay")
     a = p.parse_args()
     if a.plot: return plot(a.plot)
@@ -236,7 +236,7 @@ def table_cell(dataset: str, diag: Path, step: str, name: str):
     "Put TT's figures at `step` with policy `name` into the baselines table's `quality-tt-<dataset>.json`."
     r = json.loads(diag.read_text())
     m = r['tt'][step][name]
-    q_path = RESULTS / f"quality-tt-{dataset.replace('/', '-')}.json"
+    q_path = RESULTS / f"quality-{dataset.replace('/', '-')}.json"
     q = json.loads(q_path.read_text())
     q['Trajectory Transformer'] = {k: m[k] for k in ('return_mean', 'return_std', 'score_mean', 'score_std')}
     q.update(tt_run=r['run'], plan=m['plan'], tt_train_seconds=r['tt'][step]['train_seconds'], tt_step=int(step), tt_policy=name,

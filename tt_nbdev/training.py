@@ -449,7 +449,9 @@ def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> 
         raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
     validate_train_config(cfg, world)
     lock = RunLock(run_dir).acquire() if main else None
-    if main: save_config(cfg, run_dir / 'config.json')
+    if main:
+        try: save_config(cfg, run_dir / 'config.json')
+        except BaseException: lock.release(); raise                      # nothing holds the folder if its config failed
     return cfg, state, lock
 
 # %% ../nbs/06_training.ipynb #1a0063b1

@@ -20,11 +20,11 @@ from .cache import KVCache, decode_one
 from .sampling import Generators, filter_top_k, sample_from_logits
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'LIKELIHOOD_ONLY', 'PRESETS', 'ENV_BYTES', 'PlanConfig', 'preset_for', 'recipe_preset',
-           'get_plan_config', 'validate_plan', 'plan_memory', 'free_memory', 'beam_plan', 'beam_plan_reference',
-           'likelihood_logp', 'likelihood_plan', 'likelihood_plan_reference', 'check_goal', 'Planner',
-           'first_nonfinite', 'check_finite', 'plot_beam_tree', 'check_env_output', 'check_policy', 'FunctionPolicy',
-           'rollout']
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'LIKELIHOOD_ONLY', 'PRESETS', 'RECIPE_REPLACES', 'ENV_BYTES', 'PlanConfig', 'preset_for',
+           'recipe_preset', 'get_plan_config', 'validate_plan', 'plan_memory', 'free_memory', 'beam_plan',
+           'beam_plan_reference', 'likelihood_logp', 'likelihood_plan', 'likelihood_plan_reference', 'check_goal',
+           'Planner', 'first_nonfinite', 'check_finite', 'plot_beam_tree', 'check_env_output', 'check_policy',
+           'FunctionPolicy', 'rollout']
 
 # %% ../nbs/05_beam_rollout.ipynb #75c0de20
 @dataclass
@@ -72,13 +72,15 @@ def preset_for(dataset_id: str) -> str:
         if all(part in name for part in key.split('-', 1)): return key
     return 'halfcheetah'
 
+RECIPE_REPLACES = ('hopper', 'walker2d')    # envs whose paper presets give way to the default H=5, B=32
+
 def recipe_preset(dataset_id: str) -> str:
-    """The preset a dataset plans with by default: its env's paper preset, except that a reward search wider or
-    longer than the paper's default (H=5, B=32) becomes that default. The paper's H=15, B=128 for Hopper and
-    Walker2d costs 8 times as much per plan here, and the diagnosis in `benchmarks/README.md` found the points
+    """The preset a dataset plans with by default: its env's paper preset, except Hopper's and Walker2d's wider or
+    longer searches (H=15, B=128; H=20 for Walker2d medium-replay), which become the paper's default H=5, B=32.
+    They cost up to 8 times as much per plan here, and the diagnosis in `benchmarks/README.md` found the points
     lost elsewhere; name the paper's preset (`--preset hopper`) to use it."""
     name = preset_for(dataset_id)
-    return name if PRESETS[name].objective != 'reward' else 'halfcheetah' if name.split('-')[0] in ('hopper', 'walker2d') else name
+    return 'halfcheetah' if name.split('-')[0] in RECIPE_REPLACES else name
 
 def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanConfig:
     """The planner's settings: `plan` is a `PlanConfig`, a preset name, or a dataset id (whose env names the preset,

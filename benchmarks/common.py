@@ -52,19 +52,17 @@ def reprefill_sharing(model, disc, prefix: torch.Tensor, cfg, generators=None) -
     """Row-tokens the planner re-prefills when the window moves, against the distinct ones: rows of an env whose
     planned tokens agree up to a transition's end share that transition's keys and values, so a trie over the
     beams would compute them once. Counted on one `beam_plan` of `prefix` `(E, L0)`."""
-    import tt_nbdev.planning as planning
+    from tt_nbdev.planning import Decoder, beam_plan
     counts = {'rows': 0, 'distinct': 0}
-    feed = planning._Decoder.feed
-    def counting(dec, X, L):
-        E, L0 = dec.prefix.shape
-        if dec.cache is not None and dec.window_start(L) != dec.crop:   # a re-prefill of the planned tokens L0..L
-            G = X.shape[0] // E
-            for end in range(L0 + dec.T, L + dec.T, dec.T):                # each planned transition, the last one partial
-                e = min(end, L)
-                counts['rows'] += X.shape[0] * (e - max(L0, end - dec.T))
-                counts['distinct'] += (e - max(L0, end - dec.T)) * sum(len(torch.unique(X[i * G:(i + 1) * G, L0:e], dim=0)) for i in range(E))
-        return feed(dec, X, L)
-    planning._Decoder.feed = counting
-    try: planning.beam_plan(model, disc, prefix, cfg, generators)
-    finally: planning._Decoder.feed = feed
+    class Counting(Decoder):
+        def feed(self, X, L):
+            E, L0 = self.prefix.shape
+            if self.cache is not None and self.window_start(L) != self.crop:   # a re-prefill of the planned tokens L0..L
+                G = X.shape[0] // E
+                for end in range(L0 + self.T, L + self.T, self.T):               # each planned transition, the last one partial
+                    e = min(end, L)
+                    counts['rows'] += X.shape[0] * (e - max(L0, end - self.T))
+                    counts['distinct'] += (e - max(L0, end - self.T)) * sum(len(torch.unique(X[i * G:(i + 1) * G, L0:e], dim=0)) for i in range(E))
+            return super().feed(X, L)
+    beam_plan(model, disc, prefix, cfg, generators, decoder=Counting)
     return {**counts, 'saved': 1 - counts['distinct'] / max(counts['rows'], 1)}

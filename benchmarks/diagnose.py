@@ -22,8 +22,10 @@ from common import RESULTS, mlp_checkpoints
 from quality import BCPolicy, bc_data
 from tt_nbdev.dataset import load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, make_env
-from tt_nbdev.model import load_checkpoint
-from tt_nbdev.planning import PlanConfig, Planner, get_plan_config, rollout
+from tt_nbdev.checkpoint import load_checkpoint
+from tt_nbdev.plan_config import PlanConfig, get_plan_config
+from tt_nbdev.planner import Planner
+from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 
 SEED = 10_000

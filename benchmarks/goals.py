@@ -18,8 +18,9 @@ from tt_nbdev.collect import RandomPolicy, WaypointPolicy
 from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.evaluation import env_factory, evaluate, success_metrics
-from tt_nbdev.model import load_checkpoint
-from tt_nbdev.planning import FunctionPolicy, get_plan_config, rollout
+from tt_nbdev.checkpoint import load_checkpoint
+from tt_nbdev.plan_config import get_plan_config
+from tt_nbdev.rollouts import FunctionPolicy, rollout
 from tt_nbdev.training import TrainConfig, train
 
 

@@ -16,13 +16,13 @@ import argparse, time
 import numpy as np
 import torch
 from common import save_results, reprefill_sharing
-import tt_nbdev.planning as planning
-from tt_nbdev.planning import _Decoder, beam_plan, get_plan_config
-from tt_nbdev.model import load_checkpoint
+from tt_nbdev.plan_config import get_plan_config
+from tt_nbdev.planning import Decoder, beam_plan
+from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.dataset import load_dataset, episode_arrays
 
 
-def feed_all(dec: _Decoder, X, L):
+def feed_all(dec: Decoder, X, L):
     "Logits after each token from the last fed one to `L` (the window must not move)."
     assert dec.window_start(L) == dec.crop
     out = dec.model(X[:, dec.fed:L], cache=dec.cache)[0]
@@ -30,7 +30,7 @@ def feed_all(dec: _Decoder, X, L):
     return out
 
 
-def rewind(dec: _Decoder, L):
+def rewind(dec: Decoder, L):
     dec.cache.length -= dec.fed - L; dec.fed = L
 
 
@@ -81,16 +81,15 @@ def main():
     if O == model.config.action_dim or cfg.k_obs != 1: raise SystemExit("error: needs greedy observation tokens and O != A")
     x = real_prefixes(load_dataset(a.dataset), disc, cfg, O, a.envs)
     counts, times, plans = [], {'sequential': [], 'fixed point': []}, {}
-    original = planning._extend
-    def patched(dec, X, L, logits, n, sample):
-        if n == O: return extend_fixed_point(dec, X, L, logits, n, counts)     # the observation tokens (O != A checked below)
-        return original(dec, X, L, logits, n, sample)
+    class FixedPoint(Decoder):                                                   # observation tokens by fixed point
+        def extend(self, X, L, logits, n, sample):
+            if n == O: return extend_fixed_point(self, X, L, logits, n, counts)   # (O != A checked above)
+            return super().extend(X, L, logits, n, sample)
     for _ in range(a.repeats):
         for name in times:
-            planning._extend = patched if name == 'fixed point' else original
             gens = [torch.Generator().manual_seed(e) for e in range(a.envs)]
-            t0 = time.perf_counter(); plans[name] = beam_plan(model, disc, x, cfg, gens)[0]; times[name].append(time.perf_counter() - t0)
-    planning._extend = original
+            decoder = FixedPoint if name == 'fixed point' else Decoder
+            t0 = time.perf_counter(); plans[name] = beam_plan(model, disc, x, cfg, gens, decoder=decoder)[0]; times[name].append(time.perf_counter() - t0)
     sharing = reprefill_sharing(model, disc, x, cfg, [torch.Generator().manual_seed(e) for e in range(a.envs)])
     seq, fp = min(times['sequential']), min(times['fixed point'])
     res = dict(checkpoint=a.checkpoint, dataset=a.dataset, preset=a.preset, envs=a.envs, observation_tokens=O,

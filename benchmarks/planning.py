@@ -18,7 +18,9 @@ import torch
 from tt_nbdev.model import TTConfig, TrajectoryTransformer
 from tt_nbdev.discretizer import Discretizer
 import tt_nbdev.planning as planning
-from tt_nbdev.planning import beam_plan, beam_plan_reference, PRESETS
+from tt_nbdev.plan_config import PRESETS
+from tt_nbdev.planning import beam_plan
+from tt_nbdev.reference import beam_plan_reference
 
 
 def timed(fn, repeats, sync):

@@ -15,8 +15,10 @@ import torch
 from common import fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
-from tt_nbdev.model import load_checkpoint, TrajectoryTransformer, TTConfig
-from tt_nbdev.planning import rollout, get_plan_config
+from tt_nbdev.model import TrajectoryTransformer, TTConfig
+from tt_nbdev.checkpoint import load_checkpoint
+from tt_nbdev.plan_config import get_plan_config
+from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 from tt_nbdev.training import TrainConfig, train
 

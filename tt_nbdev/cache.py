@@ -20,6 +20,7 @@ def shared_prefix_attention(q, sk, sv, k, v, mask):
     G = R // E
     grouped = lambda t: t.view(E, G, nh, Lq, -1).transpose(1, 2).reshape(E, nh, G * Lq, t.shape[-1])
     ungrouped = lambda t: t.view(E, nh, G, Lq, -1).transpose(1, 2).reshape(R, nh, Lq, t.shape[-1])
+    # the G rows of an env share one copy of the prefix: stack their queries so one product per env covers them all
     att = torch.cat([ungrouped(grouped(q) @ sk.transpose(-1, -2)), q @ k.transpose(-1, -2)], -1) * hs ** -0.5
     att = att.masked_fill(~mask, float('-inf')).softmax(-1)                                           # (R, nh, Lq, S+own)
     a_shared, a_own = att.split([S, k.shape[2]], -1)
@@ -91,6 +92,8 @@ def decode_one(model: TrajectoryTransformer, tok: torch.Tensor, cache: KVCache) 
     if start < 0: raise ValueError("a goal-conditioned model's cache must hold the goal first: prefill with forward(..., goal=...)")
     if start + 1 > c.block_size or slot + 1 > cache.capacity:
         raise ValueError(f"position {start} exceeds the {'block' if start + 1 > c.block_size else 'cache'} size")
+    # one token per row: the block is written out by hand (no mask tensor, no reshapes of a sequence); the same
+    # arithmetic as `forward`, and the tests below hold it to the full forward's logits
     p = slot - P                                                                   # slot in the own buffer
     bias = torch.zeros(slot + 1, device=tok.device, dtype=cache.k.dtype)
     bias = bias.masked_fill(~model.mask[slot, :slot + 1], float('-inf'))           # the value mask, added to scores

@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 import gymnasium as gym
-from .config import arg, check_output_file, fail, given_fields, parse_args, user_errors
+from .config import arg, check_output_file, fail, flag, given_fields, parse_args, user_errors
 from .dataset import load_dataset
-from .model import load_checkpoint, resolve_device
-from .planning import OBJECTIVES, PRESETS, free_memory, get_plan_config, plan_memory
-from .evaluation import evaluate, format_metrics, check_video_path
+from .checkpoint import load_checkpoint, resolve_device
+from .plan_config import OBJECTIVES, PRESETS, free_memory, get_plan_config, plan_memory
+from .evaluation import evaluate, format_metrics
 from .training import TrainConfig, train, resume_config
 from .collect import collect_main
 
 # %% auto #0
-__all__ = ['is_rank0', 'train_main', 'PlanArgs', 'find_checkpoint', 'parse_goal', 'resolve_env', 'plan', 'plan_main', 'main']
+__all__ = ['train_main', 'PlanArgs', 'plan', 'plan_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #4370e962
 def is_rank0() -> bool: return int(os.environ.get('RANK', 0)) == 0
@@ -60,6 +60,12 @@ class PlanArgs:
     download: bool = arg(False, "download a Minari dataset named by --env when it is not local")
     progress: bool = arg(True, "show a progress bar")
 
+    def __post_init__(self):
+        "Refuse a bad count or seed when the arguments are parsed: the code below takes them as valid."
+        for name in ('episodes', 'n_envs', 'max_episode_steps'):
+            if (v := getattr(self, name)) is not None and v < 1: raise ValueError(f"{flag(name)} must be >= 1, got {v}")
+        if self.seed < 0: raise ValueError(f"--seed must be >= 0, got {self.seed}")
+
 # %% ../nbs/07_cli.ipynb #9324005a
 def find_checkpoint(path: str | None, runs: str = 'runs') -> Path:
     "The checkpoint `path` names (a file, or a run folder's `model.pt`); None: the newest `runs/*/model.pt`."
@@ -88,10 +94,6 @@ def resolve_env(name: str, download: bool = False):
 # %% ../nbs/07_cli.ipynb #9324005c
 def plan(args: PlanArgs) -> dict:
     "Plan `args.episodes` episodes with a checkpoint; returns the metrics with the paths written."
-    for name in ('episodes', 'n_envs', 'max_episode_steps', 'horizon', 'beam_width'):
-        if (v := getattr(args, name)) is not None and v < 1: raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {v}")
-    if args.seed < 0: raise ValueError(f"--seed must be >= 0, got {args.seed}")
-    check_video_path(args.video)
     goal = parse_goal(args.goal)
     path = find_checkpoint(args.checkpoint)
     out = check_output_file(args.out if args.out else path.parent / 'plan.json', '--out')

@@ -16,7 +16,7 @@ from gymnasium.vector.utils import iterate
 import minari
 from minari.data_collector import EpisodeBuffer
 from tqdm import tqdm
-from .config import _first_existing, arg, check_output_dir, fail, parse_args, save_config, user_errors
+from .config import nearest_existing, arg, check_output_dir, fail, parse_args, save_config, user_errors
 from .env_utils import register_env
 from .dataset import DEFAULT_DATASET_ID, store_path, datasets_root, check_dataset_id
 
@@ -277,7 +277,7 @@ def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuff
     try: spec.to_json()
     except ValueError: spec = None  # an env registered with a callable entry point: only its spaces are stored
     # written in a hidden folder beside the store and renamed into place when whole: a kill leaves no half dataset
-    partial = Path(tempfile.mkdtemp(prefix='.tt-partial-', dir=_first_existing(path.parent)))
+    partial = Path(tempfile.mkdtemp(prefix='.tt-partial-', dir=nearest_existing(path.parent)))
     try:
         with datasets_root(partial), warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='`eval_env` is set to None')  # evaluation uses the collection env

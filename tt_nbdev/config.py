@@ -9,7 +9,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['WRITE_ERRNOS', 'flag', 'arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config', 'fail', 'user_errors',
-           'parse_args', 'given_fields', 'check_output_dir', 'check_output_file']
+           'parse_args', 'given_fields', 'nearest_existing', 'check_output_dir', 'check_output_file']
 
 # %% ../nbs/00a_config.ipynb #8d894f23
 def flag(name: str) -> str:
@@ -101,7 +101,9 @@ def parse_args(cls, argv: list[str] | None, prog: str):
     "Parse `argv` into the dataclass `cls`; a usage error is one line too."
     p = dataclass_parser(cls, prog=prog)
     p.error = lambda message: fail(f"{message} (see {prog} --help)")
-    return cls(**vars(p.parse_args(argv)))
+    values = vars(p.parse_args(argv))
+    try: return cls(**values)                       # a config that checks itself refuses bad values here
+    except ValueError as e: fail(str(e))
 
 def given_fields(cls, argv: list[str] | None) -> set[str]:
     "Names of the fields of `cls` that `argv` sets explicitly (to any value, the default included)."
@@ -112,7 +114,7 @@ def given_fields(cls, argv: list[str] | None) -> set[str]:
     return set(vars(ns))
 
 # %% ../nbs/00a_config.ipynb #162d1c20
-def _first_existing(p: Path) -> Path:
+def nearest_existing(p: Path) -> Path:
     "`p` or its nearest ancestor that exists."
     while not p.exists() and p != p.parent: p = p.parent
     return p
@@ -128,7 +130,7 @@ def check_output_dir(path: str | os.PathLike, what: str = 'output folder') -> Pa
     "`path` as a `Path`, or a `ValueError` naming `what` if it is not a folder that exists or can be created and written."
     p = Path(path)
     if p.exists() and not p.is_dir(): raise ValueError(f"{what} {p} is a file, not a folder: choose another path")
-    q = _first_existing(p)
+    q = nearest_existing(p)
     if not q.is_dir(): raise ValueError(f"{what} {p} cannot be created: {q} is a file, not a folder")
     _probe(q, what, p)
     return p
@@ -137,7 +139,7 @@ def check_output_file(path: str | os.PathLike, what: str = 'output file') -> Pat
     "`path` as a `Path`, or a `ValueError` naming `what` if the file could not be written there."
     p = Path(path)
     if p.is_dir(): raise ValueError(f"{what} {p} is a folder: give a file name")
-    q = _first_existing(p.parent)
+    q = nearest_existing(p.parent)
     if not q.is_dir(): raise ValueError(f"{what} {p} cannot be written: {q} is a file, not a folder")
     _probe(q, what, p)
     if p.exists() and not os.access(p, os.W_OK): raise ValueError(f"{what} {p} cannot be written: no write permission")

@@ -186,12 +186,12 @@ def default_cache_dir() -> Path:
 
 def build_dataset(dataset: str | minari.MinariDataset, n_bins: int = 100, strategy: str = 'quantile',
                   discount: float = 0.99, termination_penalty: float | None = -100.0, n_transitions: int = 10,
-                  episode_indices=None, cache_dir: str | Path | None = None, download: bool = False,
+                  episode_indices=None, cache_dir: str | Path | None = None,
                   progress: bool = True, goal_dims=None, past_termination: bool = False) -> TrajectoryDataset:
     """A `TrajectoryDataset` from a Minari id or dataset; rows and discretizer cached on disk (`cache_dir=False` disables).
     With `goal_dims` (observation dims), each episode's goal is those dims of its last observation (hindsight).
     With `past_termination`, the zero transitions after a terminated episode are training targets (the paper's code)."""
-    ds = load_dataset(dataset, download=download) if isinstance(dataset, str) else dataset
+    ds = load_dataset(dataset) if isinstance(dataset, str) else dataset         # (a remote set: load it with download=True first)
     ospace, aspace = ds.observation_space, ds.action_space
     O, A = flat_dim(ospace), flat_dim(aspace)
     idx = np.arange(ds.total_episodes) if episode_indices is None else np.asarray(episode_indices)

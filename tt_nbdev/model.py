@@ -4,22 +4,17 @@
 
 # %% ../nbs/03_model.ipynb #4ce3965c
 from __future__ import annotations
-import math, os, pickle, warnings
-from dataclasses import dataclass, asdict
-from pathlib import Path
+import math
+from dataclasses import dataclass
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from fastcore.basics import patch
 from .discretizer import Discretizer
-from .env_utils import flat_dim
 
 # %% auto #0
 __all__ = ['TTConfig', 'attention_mask', 'dropout_keep_mask', 'Dropout', 'SelfAttention', 'MLP', 'Block', 'EinLinear',
-           'init_weights', 'TrajectoryTransformer', 'configure_optimizer', 'lr_multiplier', 'resolve_device',
-           'check_plain', 'write_atomic', 'save_checkpoint', 'read_checkpoint', 'check_spaces', 'upgrade_state_dict',
-           'load_checkpoint']
+           'init_weights', 'TrajectoryTransformer', 'random_model', 'configure_optimizer', 'lr_multiplier']
 
 # %% ../nbs/03_model.ipynb #b47375ab
 @dataclass(kw_only=True)
@@ -163,42 +158,51 @@ class TrajectoryTransformer(nn.Module):
         self.register_buffer('type_weights', w, persistent=False)
         self.apply(init_weights)
 
-# %% ../nbs/03_model.ipynb #5594df7d
-@patch
-def forward(self: TrajectoryTransformer, idx, targets=None, loss_mask=None, cache=None, last_only: bool = False, goal=None):
-    "Logits `(B, L, N)` for tokens `idx` `(B, L)` at positions after what `cache` holds (0 without a cache), and the loss."
-    B, L = idx.shape
-    G, T = self.config.goal_dim, self.config.transition_dim
-    slot = cache.length if cache is not None else 0                       # cache slots in use: goal tokens, then the sequence
-    if G and (goal is None) != (slot > 0):
-        raise ValueError(f"this model is goal-conditioned: give `goal` ({B}, {G}) tokens with the first tokens of a sequence, and only then")
-    if not G and goal is not None: raise ValueError("this model is not goal-conditioned: it takes no goal")
-    start = slot - G if slot else 0                                       # sequence position of idx[:, 0]
-    end = slot + (G if goal is not None else 0) + L
-    if start + L > self.config.block_size or (cache is not None and end > cache.capacity):
-        size = f"block size {self.config.block_size}" if start + L > self.config.block_size else f"cache size {cache.capacity}"
-        raise ValueError(f"positions {start}..{start + L - 1} exceed the {size}")
-    pos = torch.arange(start, start + L, device=idx.device)
-    x = self.tok_emb(idx + self.offsets[pos % T]) + self.pos_emb[:, start:start + L]              # (B, L, C)
-    if goal is not None: x = torch.cat([self.goal_emb(goal + self.goal_offsets), x], 1)           # (B, G+L, C)
-    x, mask = self.drop(x), self.mask[end - x.shape[1]:end, :end]
-    n = len(self.blocks)
-    for i, blk in enumerate(self.blocks): x = blk(x, mask, cache, i, last_only and i == n - 1)
-    if cache is not None: cache.length = end
-    x = self.ln_f(x)
-    if goal is not None and not last_only: x = x[:, G:]
-    logits = self.head(x, start + L - 1 if last_only else start)                                  # (B, L, N)
-    loss = None if targets is None else self.loss(logits, targets, loss_mask, start)
-    return logits, loss
+    def forward(self, idx, targets=None, loss_mask=None, cache=None, last_only: bool = False, goal=None):
+        "Logits `(B, L, N)` for tokens `idx` `(B, L)` at positions after what `cache` holds (0 without a cache), and the loss."
+        B, L = idx.shape
+        G, T = self.config.goal_dim, self.config.transition_dim
+        slot = cache.length if cache is not None else 0                       # cache slots in use: goal tokens, then the sequence
+        if G and (goal is None) != (slot > 0):
+            raise ValueError(f"this model is goal-conditioned: give `goal` ({B}, {G}) tokens with the first tokens of a sequence, and only then")
+        if not G and goal is not None: raise ValueError("this model is not goal-conditioned: it takes no goal")
+        start = slot - G if slot else 0                                       # sequence position of idx[:, 0]
+        end = slot + (G if goal is not None else 0) + L
+        if start + L > self.config.block_size or (cache is not None and end > cache.capacity):
+            size = f"block size {self.config.block_size}" if start + L > self.config.block_size else f"cache size {cache.capacity}"
+            raise ValueError(f"positions {start}..{start + L - 1} exceed the {size}")
+        pos = torch.arange(start, start + L, device=idx.device)
+        x = self.tok_emb(idx + self.offsets[pos % T]) + self.pos_emb[:, start:start + L]              # (B, L, C)
+        if goal is not None: x = torch.cat([self.goal_emb(goal + self.goal_offsets), x], 1)           # (B, G+L, C)
+        x, mask = self.drop(x), self.mask[end - x.shape[1]:end, :end]
+        n = len(self.blocks)
+        for i, blk in enumerate(self.blocks): x = blk(x, mask, cache, i, last_only and i == n - 1)
+        if cache is not None: cache.length = end
+        x = self.ln_f(x)
+        if goal is not None and not last_only: x = x[:, G:]
+        logits = self.head(x, start + L - 1 if last_only else start)                                  # (B, L, N)
+        loss = None if targets is None else self.loss(logits, targets, loss_mask, start)
+        return logits, loss
 
-@patch
-def loss(self: TrajectoryTransformer, logits, targets, loss_mask=None, start: int = 0):
-    "Weighted cross-entropy; the target at input position `p` is a token of dimension `(p+1) % T`."
-    B, L, N = logits.shape
-    ce = F.cross_entropy(logits.reshape(-1, N).float(), targets.reshape(-1), reduction='none').view(B, L)
-    w = self.type_weights[(torch.arange(start, start + L, device=logits.device) + 1) % self.config.transition_dim]
-    m = torch.ones_like(ce) if loss_mask is None else loss_mask.to(ce.dtype)
-    return (ce * w * m).sum() / m.sum().clamp(min=1)
+    def loss(self, logits, targets, loss_mask=None, start: int = 0):
+        "Weighted cross-entropy; the target at input position `p` is a token of dimension `(p+1) % T`."
+        B, L, N = logits.shape
+        ce = F.cross_entropy(logits.reshape(-1, N).float(), targets.reshape(-1), reduction='none').view(B, L)
+        w = self.type_weights[(torch.arange(start, start + L, device=logits.device) + 1) % self.config.transition_dim]
+        m = torch.ones_like(ce) if loss_mask is None else loss_mask.to(ce.dtype)
+        return (ce * w * m).sum() / m.sum().clamp(min=1)
+
+# %% ../nbs/03_model.ipynb #fa7499af
+def random_model(observation_dim: int, action_dim: int, n_transitions: int = 6, n_bins: int = 20, seed: int = 0,
+                 goal_dims: tuple = ()) -> tuple[TrajectoryTransformer, Discretizer]:
+    "A 2-layer model of random weights (scaled by 0.3) and a discretizer of `n_bins` bins fitted on N(0, 1) samples."
+    torch.manual_seed(seed)
+    m = TrajectoryTransformer(TTConfig(observation_dim=observation_dim, action_dim=action_dim, n_bins=n_bins, n_layer=2, n_head=2,
+                                       n_transitions=n_transitions, n_embd=32, dropout=0.0, goal_dims=tuple(goal_dims))).eval()
+    with torch.no_grad():
+        for p in m.parameters(): p.add_(torch.randn_like(p) * 0.3)
+    data = np.random.default_rng(seed).normal(size=(500, observation_dim + action_dim + 2))
+    return m, Discretizer.fit(data, n_bins)
 
 # %% ../nbs/03_model.ipynb #21ec1ad8
 def configure_optimizer(model: nn.Module, lr: float = 6e-4, betas=(0.9, 0.95), weight_decay: float = 0.1) -> torch.optim.AdamW:
@@ -220,114 +224,3 @@ def lr_multiplier(tokens: int, warmup_tokens: int, final_tokens: int, min_mult: 
     if tokens < warmup_tokens: return tokens / max(1, warmup_tokens)
     progress = (tokens - warmup_tokens) / max(1, final_tokens - warmup_tokens)
     return max(min_mult, 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0))))
-
-# %% ../nbs/03_model.ipynb #1b773486
-def resolve_device(name: str | None = None) -> torch.device:
-    "`name` as a torch device; None picks CUDA when available. A device this machine lacks is a `ValueError`."
-    if name is None: return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
-    try: dev = torch.device(name)
-    except RuntimeError as e: raise ValueError(f"unknown device {name!r}: {e}") from None
-    if dev.type == 'cuda' and not torch.cuda.is_available(): raise ValueError(f"device {name!r}: CUDA is not available on this machine")
-    if dev.type == 'mps' and not torch.backends.mps.is_available(): raise ValueError(f"device {name!r}: MPS is not available on this machine")
-    return dev
-
-# %% ../nbs/03_model.ipynb #2b00e865
-_PLAIN = (type(None), bool, int, float, str)
-
-def check_plain(obj, where: str = 'checkpoint'):
-    "Raise a `TypeError` naming the first entry of `obj` that is not a tensor or plain data."
-    if isinstance(obj, (torch.Tensor, *_PLAIN)): return
-    if isinstance(obj, dict):
-        for k, v in obj.items():
-            if not isinstance(k, (str, int)): raise TypeError(f"{where} has a key of type {type(k).__name__}: use str or int keys")
-            check_plain(v, f"{where}[{k!r}]")
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj): check_plain(v, f"{where}[{i}]")
-    else:
-        raise TypeError(f"{where} is a {type(obj).__name__}: a checkpoint holds only tensors and plain data "
-                        "(convert arrays with torch.from_numpy, objects to dicts)")
-
-def write_atomic(path: Path, state: dict):
-    "Write `state` with `torch.save` to `path.tmp`, flush it to disk, then rename it over `path`."
-    tmp = path.with_name(path.name + '.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            torch.save(state, f); f.flush(); os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as e:                                  # name the file: torch.save only knows a file object
-        raise OSError(e.errno, e.strerror, str(path)) from e
-    finally:
-        if tmp.exists(): tmp.unlink()
-    if hasattr(os, 'O_DIRECTORY'):   # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-        try: os.fsync(fd)
-        finally: os.close(fd)
-
-def save_checkpoint(path: str | os.PathLike, model: TrajectoryTransformer, discretizer: Discretizer, **extra) -> Path:
-    "Atomically write config, weights, discretizer and any `extra` entries (tensors and plain data) to `path`."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    raw = getattr(model, 'module', model)  # DDP / compiled wrappers
-    raw = getattr(raw, '_orig_mod', raw)
-    state = {'config': asdict(raw.config), 'model': raw.state_dict(), 'discretizer': discretizer.state_dict(), **extra}
-    check_plain(state)
-    write_atomic(path, state)
-    return path
-
-# %% ../nbs/03_model.ipynb #2b00e866
-def _numpy_globals() -> list:
-    "What unpickling a numeric numpy array needs, for checkpoints written before they held tensors only."
-    core = getattr(np, '_core', None) or np.core
-    dtypes = [type(np.dtype(t)) for t in (np.float16, np.float32, np.float64, np.int8, np.int16, np.int32, np.int64,
-                                          np.uint8, np.uint16, np.uint32, np.uint64, np.bool_)]
-    return [core.multiarray._reconstruct, core.multiarray.scalar, np.ndarray, np.dtype, *dtypes]
-
-def read_checkpoint(path: str | os.PathLike, map_location='cpu', required=('config', 'model', 'discretizer')) -> dict:
-    "The dict in checkpoint `path`, read as data (nothing in the file runs); a `ValueError` naming the file if it is not one."
-    path = Path(path)
-    if not path.exists(): raise FileNotFoundError(f"no checkpoint at {path}")
-    if not path.is_file(): raise ValueError(f"{path} is a directory, not a checkpoint file")
-    try:
-        with torch.serialization.safe_globals(_numpy_globals()), warnings.catch_warnings():
-            warnings.simplefilter('ignore', UserWarning)     # torch's note on pickle protocols
-            state = torch.load(path, map_location=map_location, weights_only=True)
-    except pickle.UnpicklingError as e:                     # torch's own advice (weights_only=False) is the hole: give the reason only
-        boiler = ('Weights only load failed', 'Please file an issue', 'Check the documentation')
-        reason = next((l.strip() for l in str(e).splitlines() if l.strip() and not l.startswith(boiler)), type(e).__name__)
-        raise ValueError(f"refused to load {path}: it is not a checkpoint of tensors and plain data ({reason[:200]}); "
-                         "nothing in it was run. Load only checkpoints written by tt_nbdev") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as e:
-        first = str(e).strip().splitlines()[0].split('. ')[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt: {first[:200]})") from None
-    if not isinstance(state, dict): raise ValueError(f"{path} is not a tt_nbdev checkpoint: it holds a {type(state).__name__}, not a dict")
-    if missing := [k for k in required if k not in state]:
-        raise ValueError(f"{path} is not a tt_nbdev checkpoint: it lacks {missing}")
-    return state
-
-# %% ../nbs/03_model.ipynb #2b00e867
-def check_spaces(config: TTConfig, observation_space=None, action_space=None):
-    "Raise a `ValueError` naming the mismatch if the spaces' flat sizes differ from the model's."
-    for name, space, want in [('observation', observation_space, config.observation_dim), ('action', action_space, config.action_dim)]:
-        if space is not None and flat_dim(space) != want:
-            raise ValueError(f"the model was trained with {name}_dim={want} but the env's {name} space {space} "
-                             f"has {flat_dim(space)} dims: use a checkpoint trained on this env's data")
-
-def upgrade_state_dict(sd: dict) -> dict:
-    "Weights saved before the MLP's layers had names (`mlp.0`, `mlp.2`) under today's names (`mlp.fc`, `mlp.proj`)."
-    rename = lambda k: k.replace('.mlp.0.', '.mlp.fc.').replace('.mlp.2.', '.mlp.proj.')
-    return {rename(k): v for k, v in sd.items()}
-
-def load_checkpoint(path: str | os.PathLike, map_location='cpu', observation_space=None, action_space=None):
-    "Model (eval mode), discretizer and the full checkpoint dict; checks the spaces when given."
-    path = Path(path)
-    state = read_checkpoint(path, map_location)
-    try:
-        config = TTConfig(**state['config'])
-        model = TrajectoryTransformer(config)
-        model.load_state_dict(upgrade_state_dict(state['model']))
-        disc = Discretizer.from_state_dict(state['discretizer'])
-    except (TypeError, KeyError, RuntimeError, ValueError, AttributeError) as e:
-        raise ValueError(f"{path} is not a usable tt_nbdev checkpoint: {str(e).strip().splitlines()[0][:300]}") from None
-    check_spaces(config, observation_space, action_space)
-    if disc.dim != config.transition_dim:
-        raise ValueError(f"{path}: discretizer has {disc.dim} dims but the model's transitions have {config.transition_dim}")
-    return model.to(map_location).eval(), disc, state

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #1b88ec9a
 from __future__ import annotations
-import contextlib, dataclasses, json, math, os, random, time
+import contextlib, copy, dataclasses, json, math, os, random, time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -22,18 +22,14 @@ import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
 from .discretizer import Discretizer
-from .model import (TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier, save_checkpoint,
-                            read_checkpoint, resolve_device, upgrade_state_dict)
-from .planning import PRESETS, get_plan_config
+from .model import TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier
+from .checkpoint import read_checkpoint, resolve_device, save_checkpoint, upgrade_state_dict
+from .plan_config import PRESETS, get_plan_config
 from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'TOKEN_TYPES', 'TrainConfig', 'bf16_fast', 'check_amp', 'resolve_amp',
-           'validate_train_config', 'Schedule', 'recipe_steps', 'make_schedule', 'EpochSampler', 'step_seed',
-           'rng_state', 'set_rng_state', 'preserved_rng', 'token_types', 'token_stats', 'summarize', 'read_metrics',
-           'MetricsLog', 'evaluate_run', 'eval_scalars', 'init_distributed', 'default_run_dir', 'spent', 'Run',
-           'run_config', 'check_resume', 'saved_config', 'resume_config', 'RunLock', 'open_run', 'check_goal_setup',
-           'build_data', 'build_model', 'train_step', 'finish', 'train', 'run_loop']
+__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'TrainConfig', 'Schedule', 'recipe_steps', 'make_schedule', 'read_metrics',
+           'MetricsLog', 'train']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -89,6 +85,37 @@ class TrainConfig:
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
     plan: Optional[str] = arg(None, "planner preset; None: the preset named after the dataset's env", choices=tuple(PRESETS))
 
+    def __post_init__(self): validate_train_config(self)   # a config checks itself when built: code below trusts it
+
+# %% ../nbs/06_training.ipynb #8509c534
+def validate_train_config(cfg: TrainConfig):
+    "Raise a `ValueError` naming the first bad setting of `cfg` (each on its own, then against each other)."
+    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs',
+                'max_episodes', 'eval_max_episode_steps']
+    for name in positive:
+        if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{flag(name)} must be >= 1, got {v}")
+    for name in ('max_steps', 'eval_every', 'eval_episodes', 'checkpoint_every', 'snapshot_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
+        if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{flag(name)} must be >= 0, got {v}")
+    for name in ('lr', 'grad_clip'):
+        if not getattr(cfg, name) > 0: raise ValueError(f"{flag(name)} must be > 0, got {getattr(cfg, name)}")
+    if not 0 < cfg.discount <= 1: raise ValueError(f"--discount must be in (0, 1], got {cfg.discount}")
+    if not all(0 <= b < 1 for b in cfg.betas): raise ValueError(f"--betas must be in [0, 1), got {cfg.betas}")
+    if cfg.n_bins > MAX_BINS:
+        raise ValueError(f"--n-bins {cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
+    if cfg.n_embd % cfg.n_head: raise ValueError(f"--n-embd {cfg.n_embd} must be divisible by --n-head {cfg.n_head}")
+    if not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
+    if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
+    if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
+    if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
+        raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
+                         f"transitions, which does not fit n_transitions={cfg.n_transitions}: raise --n-transitions to "
+                         f"{ctx}, pick a smaller --plan, or turn evaluation off with --eval-episodes 0")
+
+def check_world_size(cfg: TrainConfig, world_size: int):
+    "Raise a `ValueError` unless the batch splits evenly over the `world_size` processes of a run."
+    if cfg.batch_size % world_size:
+        raise ValueError(f"--batch-size {cfg.batch_size} must be divisible by the {world_size} processes")
+
 # %% ../nbs/06_training.ipynb #5256ed00
 RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
                   'log_every', 'checkpoint_every', 'snapshot_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
@@ -109,31 +136,6 @@ def resolve_amp(amp: bool | None, device: torch.device) -> bool:
     if amp is None: return bf16_fast(device)
     if amp: check_amp(device)
     return amp
-
-def validate_train_config(cfg: TrainConfig, world_size: int = 1):
-    "Raise a `ValueError` naming the first bad setting of `cfg`."
-    positive = ['batch_size', 'n_layer', 'n_head', 'n_embd', 'n_transitions', 'n_bins', 'log_every', 'n_epochs',
-                'max_episodes', 'eval_max_episode_steps']
-    for name in positive:
-        if (v := getattr(cfg, name)) is not None and v < 1: raise ValueError(f"{flag(name)} must be >= 1, got {v}")
-    for name in ('max_steps', 'eval_every', 'eval_episodes', 'checkpoint_every', 'snapshot_every', 'num_workers', 'seed', 'warmup_tokens', 'weight_decay'):
-        if (v := getattr(cfg, name)) is not None and v < 0: raise ValueError(f"{flag(name)} must be >= 0, got {v}")
-    for name in ('lr', 'grad_clip'):
-        if not getattr(cfg, name) > 0: raise ValueError(f"{flag(name)} must be > 0, got {getattr(cfg, name)}")
-    if not 0 < cfg.discount <= 1: raise ValueError(f"--discount must be in (0, 1], got {cfg.discount}")
-    if not all(0 <= b < 1 for b in cfg.betas): raise ValueError(f"--betas must be in [0, 1), got {cfg.betas}")
-    if cfg.n_bins > MAX_BINS:
-        raise ValueError(f"--n-bins {cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
-    if cfg.n_embd % cfg.n_head: raise ValueError(f"--n-embd {cfg.n_embd} must be divisible by --n-head {cfg.n_head}")
-    if not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
-    if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
-    if cfg.batch_size % world_size:
-        raise ValueError(f"--batch-size {cfg.batch_size} must be divisible by the {world_size} processes")
-    if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
-    if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
-        raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
-                         f"transitions, which does not fit n_transitions={cfg.n_transitions}: raise --n-transitions to "
-                         f"{ctx}, pick a smaller --plan, or turn evaluation off with --eval-episodes 0")
 
 # %% ../nbs/06_training.ipynb #3c9188cd
 @dataclass
@@ -433,9 +435,9 @@ def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> 
     if cfg.run_dir is None:
         name = [default_run_dir(cfg.dataset)]
         if world > 1: dist.broadcast_object_list(name, src=0)
-        cfg = dataclasses.replace(cfg, run_dir=name[0])
+        cfg = copy.copy(cfg); cfg.run_dir = name[0]            # a copy: the config was checked when built
     run_dir = check_output_dir(cfg.run_dir, '--run-dir')
-    cfg = dataclasses.replace(cfg, amp=resolve_amp(cfg.amp, device))                  # the config saved says what ran
+    cfg = copy.copy(cfg); cfg.amp = resolve_amp(cfg.amp, device)                       # the config saved says what ran
     ckpt_path, state = run_dir / 'checkpoint.pt', None
     if cfg.resume and ckpt_path.exists():
         state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
@@ -447,7 +449,7 @@ def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> 
                        + (f"; changed: {changed}" if changed else ''), flush=True)
     elif main and not cfg.resume and any((run_dir / f).exists() for f in ('checkpoint.pt', 'model.pt', 'config.json')):
         raise ValueError(f"{run_dir} already holds a run: pass --resume to continue it, or choose another --run-dir")
-    validate_train_config(cfg, world)
+    check_world_size(cfg, world)
     lock = RunLock(run_dir).acquire() if main else None
     if main:
         try: save_config(cfg, run_dir / 'config.json')

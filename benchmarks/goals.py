@@ -19,7 +19,7 @@ from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.evaluation import env_factory, evaluate, success_metrics
 from tt_nbdev.checkpoint import load_checkpoint
-from tt_nbdev.plan_config import get_plan_config
+from tt_nbdev.plan_config import OBJECTIVES, get_plan_config
 from tt_nbdev.rollouts import FunctionPolicy, rollout
 from tt_nbdev.training import TrainConfig, train
 
@@ -62,6 +62,8 @@ def main():
     p.add_argument('--bc-steps', type=int, default=5000)
     p.add_argument('--episodes', type=int, default=20)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the dataset)')
+    p.add_argument('--objectives', nargs='+', default=None, choices=OBJECTIVES[1:],
+                   help="likelihood objectives to plan with, each on the same model (None: the preset's)")
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
     p.add_argument('--behaviour-std', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=0)
@@ -78,22 +80,40 @@ def main():
         train(cfg)
     model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
     n_params, seed = sum(p.numel() for p in model.parameters()), a.seed + 10_000
-    tt = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan or a.dataset), seed=seed, progress=False)
+    plan = get_plan_config(a.plan or a.dataset)
+    tts, cpu = {}, {}
+    for objective in a.objectives or [plan.objective]:
+        c0 = time.process_time()
+        tts[objective] = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, objective=objective), seed=seed, progress=False)
+        cpu[f'tt_{objective}'] = time.process_time() - c0
     bc_fn, bc_params = train_goal_bc(ds, model.config.goal_dims, n_params, a.bc_steps, seed=a.seed)
     make_env = env_factory(ds)
-    run = lambda make: success_metrics(rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps'])
-    bc = run(lambda o, act, n: GoalBC(bc_fn, o, act))
+    steps = lambda make: rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps']
+    run = lambda make: success_metrics(steps(make))
+    bc_steps = steps(lambda o, act, n: GoalBC(bc_fn, o, act)).tolist()
+    bc = success_metrics(bc_steps)
     behaviour = run(lambda o, act, n: FunctionPolicy(WaypointPolicy(env_id, a.behaviour_noise, a.behaviour_std, seed)))
     rand = run(lambda o, act, n: FunctionPolicy(RandomPolicy(act, seed)))
+    starts_goals = []                                                   # each pair's start and goal, from the same reset seeds
+    env = make_env()
+    for k in range(a.episodes):
+        o, _ = env.reset(seed=seed + k)
+        starts_goals.append((np.asarray(o['achieved_goal']).tolist(), np.asarray(o['desired_goal']).tolist()))
+    env.close()
     print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
     print(f"{'policy':<28} {'success':>8} {'steps to goal':>14}")
-    results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc,
-               'goal-conditioned TT': {k: tt[k] for k in ('success_rate', 'steps_to_goal')}}
+    results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc}
+    for objective, tt in tts.items():
+        results[f'goal-conditioned TT, {objective}'] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}
     for name, m in results.items(): print(row(name, m))
-    print(f"TT plans in {1000 * tt['seconds_per_step']:.0f} ms per env step ({tt['plan']['objective']} search, "
-          f"H={tt['plan']['horizon']}, B={tt['plan']['beam_width']}); {time.time() - t0:.0f} s in all")
+    for tt in tts.values():
+        print(f"TT plans in {1000 * tt['seconds_per_step']:.0f} ms per env step ({tt['plan']['objective']} search, "
+              f"H={tt['plan']['horizon']}, B={tt['plan']['beam_width']})")
+    print(f"{time.time() - t0:.0f} s in all; CPU minutes: " + ', '.join(f'{k} {v / 60:.1f}' for k, v in cpu.items()))
     save_results({'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_run': a.tt_run,
-                           'tt_params': n_params, 'bc_params': bc_params, 'plan': tt['plan'], 'results': results}, a.out, 'goals')
+                           'tt_params': n_params, 'bc_params': bc_params, 'plans': {o: m['plan'] for o, m in tts.items()},
+                           'success_steps': {**{f'TT, {o}': m['success_steps'] for o, m in tts.items()}, 'BC': bc_steps}, 'starts_goals': starts_goals, 'cpu_seconds': cpu,
+                           'results': results}, a.out, f"goals-{a.dataset.split('/')[1]}-{a.dataset.split('/')[2].rsplit('-v', 1)[0]}")
 
 
 if __name__ == '__main__':

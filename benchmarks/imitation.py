@@ -1,0 +1,83 @@
+"""Imitation: one TT trained on an expert's data, planned with each likelihood objective, against BC and the expert.
+
+Trains TT on the dataset with `tt-train`'s defaults (or reuses a finished run with --tt-run), trains a BC
+MLP of about as many parameters on the same (observation, action) pairs, and runs TT under every objective
+in --objectives (the paper's `likelihood`: every token's log-probability scores a beam; `action-likelihood`:
+only the action tokens'), BC and nothing else on the same env seeds (`seed + 10000 + k`). Prints mean ± std
+return and normalized score next to the dataset's own (the expert's) return, and writes
+`results/imitation-<env>-expert.json`.
+
+    tt-collect --env-id Hopper-v5 --policy sac --sac-steps 60000 --sac-stochastic --dataset-id tt/hopper/medium-v0 --n-episodes 50 --n-envs 1
+    tt-train --dataset tt/hopper/expert-v0 --run-dir runs/hopper-expert --eval-episodes 0
+    python benchmarks/imitation.py --dataset tt/hopper/expert-v0 --tt-run runs/hopper-expert --episodes 10
+"""
+import argparse, time
+from pathlib import Path
+import numpy as np
+from common import save_results
+from quality import BCPolicy, train_bc
+from tt_nbdev.dataset import load_dataset
+from tt_nbdev.checkpoint import load_checkpoint
+from tt_nbdev.plan_config import OBJECTIVES, get_plan_config
+from tt_nbdev.rollouts import rollout
+from tt_nbdev.evaluation import env_factory, evaluate, normalized_score
+from tt_nbdev.training import TrainConfig, train
+
+
+def figures(returns, env_id, ds) -> dict:
+    "Mean ± std of `returns` and of their normalized scores."
+    r = np.asarray(returns, dtype=float)
+    s, _ = normalized_score(r, env_id, ds)
+    return {'return_mean': float(r.mean()), 'return_std': float(r.std()), 'returns': r.tolist(),
+            'score_mean': None if s is None else float(s.mean()), 'score_std': None if s is None else float(s.std())}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--dataset', required=True, help='an expert Minari dataset, e.g. tt/hopper/expert-v0')
+    p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
+    p.add_argument('--objectives', nargs='+', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:])
+    p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')
+    p.add_argument('--bc-steps', type=int, default=4000)
+    p.add_argument('--episodes', type=int, default=10)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', default=None)
+    a = p.parse_args()
+    ds = load_dataset(a.dataset)
+    env_id = ds.spec.env_spec.id
+    c0 = time.process_time()
+    if a.tt_run is None:
+        cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed, progress=False,
+                          run_dir=f"runs/imitation-{a.dataset.replace('/', '-')}")
+        a.tt_run = cfg.run_dir
+        train(cfg)
+    model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
+    cpu = {'tt_train': state.get('cpu_seconds', time.process_time() - c0)}
+    seed, n_params = a.seed + 10_000, sum(p.numel() for p in model.parameters())
+    res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'seed_base': seed, 'tt_run': a.tt_run,
+           'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
+    data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
+    res['policies']['expert (dataset)'] = figures(data, env_id, ds)
+    for objective in a.objectives:
+        c0 = time.process_time()
+        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, objective=objective), seed=seed)
+        cpu[f'tt_{objective}'] = time.process_time() - c0
+        res['policies'][f'TT, {objective}'] = figures(m['returns'], env_id, ds)
+        res['plans'][objective] = m['plan']
+    c0 = time.process_time()
+    bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
+    bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
+    cpu['bc'] = time.process_time() - c0
+    res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
+    print(f"\n{a.dataset} ({env_id}), {a.episodes} episodes; TT {n_params/1e6:.2f}M params ({a.tt_run}), BC {bc_params/1e6:.2f}M")
+    print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
+    for name, f in res['policies'].items():
+        score = f"{f['score_mean']:.1f} ± {f['score_std']:.1f}" if f['score_mean'] is not None else '-'
+        print(f"{name:<26} {f['return_mean']:>9.1f} ± {f['return_std']:<6.1f} {score:>18}")
+    print('CPU minutes: ' + ', '.join(f"{k} {v / 60:.1f}" for k, v in cpu.items()))
+    env = env_id.split('-')[0].lower()
+    save_results(res, a.out, f"imitation-{env}-expert")
+
+
+if __name__ == '__main__':
+    main()

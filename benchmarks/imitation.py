@@ -36,10 +36,12 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', required=True, help='an expert Minari dataset, e.g. tt/hopper/expert-v0')
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
-    p.add_argument('--objectives', nargs='+', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:])
+    p.add_argument('--objectives', nargs='*', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:],
+                   help='the likelihood objectives to plan with (none: only --as-policy and BC)')
     p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')
     p.add_argument('--bc-steps', type=int, default=4000)
     p.add_argument('--episodes', type=int, default=10)
+    p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
@@ -64,6 +66,11 @@ def main():
         cpu[f'tt_{objective}'] = time.process_time() - c0
         res['policies'][f'TT, {objective}'] = figures(m['returns'], env_id, ds)
         res['plans'][objective] = m['plan']
+    if a.as_policy:                          # one beam over one transition: each action token the model's argmax
+        c0 = time.process_time()
+        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, objective='action-likelihood', horizon=1, beam_width=1), seed=seed)
+        cpu['tt_policy'] = time.process_time() - c0
+        res['policies']['TT as a policy (H=1, B=1)'], res['plans']['policy'] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()
     bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)

@@ -70,11 +70,12 @@ def main():
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the env)')
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
+    p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.plan):
-        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions and --plan, or drop --no-tt")
+    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan):
+        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy and --plan, or drop --no-tt")
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
     if trained:
@@ -88,7 +89,7 @@ def main():
     c0 = time.process_time()
     if a.no_tt:                                                         # BC sized like TT's default model
         model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
-        tt = greedy = None
+        tt = greedy = alone = None
     else:
         model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
@@ -96,6 +97,7 @@ def main():
         plan = get_plan_config(a.plan or a.dataset)
         tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
         greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
+        alone = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, horizon=1, beam_width=1, n_expand=1), seed=a.seed + 10_000) if a.as_policy else None
     n_params = sum(p.numel() for p in model.parameters())
     cpu_tt_eval, c0 = None if a.no_tt else time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
@@ -106,6 +108,7 @@ def main():
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc)] + ([('Trajectory Transformer', np.array(tt['returns']))] if tt else [])
     if greedy: rows.append(('TT, greedy action tokens', np.array(greedy['returns'])))
+    if alone: rows.append(('TT as a policy (H=1, B=1)', np.array(alone['returns'])))
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
            'tt_run': a.tt_run, 'tt_train_seconds': t_train,
            'tt_seconds_per_step': tt and tt['seconds_per_step'], 'plan': tt and tt['plan'],

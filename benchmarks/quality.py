@@ -69,13 +69,14 @@ def main():
     p.add_argument('--bc-steps', type=int, default=4000, help="BC steps of 256 pairs; 4000 sees as many transitions as TT's default run")
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the env)')
+    p.add_argument('--plan-every', type=int, default=None, help="replan every this many env steps (None: the preset's)")
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan):
-        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy and --plan, or drop --no-tt")
+    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan or a.plan_every):
+        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --plan and --plan-every, or drop --no-tt")
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
     if trained:
@@ -94,7 +95,7 @@ def main():
         model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
-        plan = get_plan_config(a.plan or a.dataset)
+        plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every)
         tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
         greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
         alone = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, horizon=1, beam_width=1, n_expand=1), seed=a.seed + 10_000) if a.as_policy else None

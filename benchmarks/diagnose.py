@@ -18,7 +18,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from common import RESULTS, mlp_checkpoints
+from common import NO_SEARCH, RESULTS, mlp_checkpoints
 from quality import BCPolicy, bc_data
 from tt_nbdev.dataset import load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, make_env
@@ -29,8 +29,8 @@ from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 
 SEED = 10_000
-POLICY = PlanConfig(horizon=1, beam_width=1, n_expand=1)     # no search: sample the actions, as a policy acts
-GREEDY = PlanConfig(horizon=1, beam_width=1, n_expand=1, k_act=1, cdf_act=None)   # no search, the likeliest action tokens
+POLICY = PlanConfig(**NO_SEARCH)                              # no search: sample the actions, as a policy acts
+GREEDY = PlanConfig(**NO_SEARCH, k_act=1, cdf_act=None)   # no search, the likeliest action tokens
 
 
 def snapshot_path(run: Path, step: int) -> Path:

@@ -12,7 +12,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
-from common import fit_mlp, save_results
+from common import NO_SEARCH, fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
@@ -96,9 +96,10 @@ def main():
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every)
-        tt = evaluate(model, disc, ds, a.episodes, plan=plan, seed=a.seed + 10_000)
-        greedy = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, k_act=1, cdf_act=None), seed=a.seed + 10_000) if a.greedy_actions else None
-        alone = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, horizon=1, beam_width=1, n_expand=1), seed=a.seed + 10_000) if a.as_policy else None
+        run = lambda cfg: evaluate(model, disc, ds, a.episodes, plan=cfg, seed=a.seed + 10_000)     # the same episodes for each
+        tt = run(plan)
+        greedy = run(get_plan_config(plan, k_act=1, cdf_act=None)) if a.greedy_actions else None
+        alone = run(get_plan_config(plan, **NO_SEARCH)) if a.as_policy else None
     n_params = sum(p.numel() for p in model.parameters())
     cpu_tt_eval, c0 = None if a.no_tt else time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)

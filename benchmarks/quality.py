@@ -97,10 +97,9 @@ def main():
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every)
         run = lambda cfg: evaluate(model, disc, ds, a.episodes, plan=cfg, seed=a.seed + 10_000)     # the same episodes for each
-        greedy = get_plan_config(plan, k_act=1, cdf_act=None) if a.greedy_actions else None   # every config built before any
-        alone = get_plan_config(plan, **NO_SEARCH) if a.as_policy else None                   # evaluation: a bad one fails first
-        tt = run(plan)
-        greedy, alone = (run(c) if c else None for c in (greedy, alone))
+        plans = (plan, get_plan_config(plan, k_act=1, cdf_act=None) if a.greedy_actions else None,   # all built before the
+                 get_plan_config(plan, **NO_SEARCH) if a.as_policy else None)                        # first run: a bad one fails at once
+        tt, greedy, alone = (run(c) if c else None for c in plans)
     n_params = sum(p.numel() for p in model.parameters())
     cpu_tt_eval, c0 = None if a.no_tt else time.process_time() - c0, time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)

@@ -8,11 +8,12 @@ dataset's own mean return.
     python benchmarks/quality.py                                   # the embedded Pendulum dataset
     python benchmarks/quality.py --dataset tt/hopper/medium-v0 --tt-steps 4000 --episodes 10
 """
-import argparse, time
+import argparse, json, time
+from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from common import NO_SEARCH, fit_mlp, save_results
+from common import NO_SEARCH, RESULTS, fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
@@ -60,6 +61,28 @@ def run_wall_seconds(run: Path) -> float | None:
 def fmt(x): return f"{np.mean(x):.1f} ± {np.std(x):.1f}"
 
 
+class FinishedEvaluations:
+    """TT evaluations kept as each finishes, beside the result file (`<out>.partial`), so that a run killed during a
+    long evaluation, started again with the same arguments, redoes only the unfinished ones; removed at the end."""
+    def __init__(self, path: Path, args: dict):
+        self.path, self.args = path, args
+        old = json.loads(path.read_text()) if path.exists() else {}
+        self.done = old.get('done', {}) if old.get('args') == args else {}
+        if self.done: print(f"{len(self.done)} TT evaluation(s) already finished, from {path}")
+
+    def __call__(self, plan, evaluate) -> dict:
+        key = json.dumps(asdict(plan), sort_keys=True)
+        if key not in self.done:
+            c0 = time.process_time()
+            self.done[key] = {**evaluate(plan), 'cpu_seconds': time.process_time() - c0}
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.path.write_text(json.dumps({'args': self.args, 'done': self.done}, default=float))
+            print(f"TT, H={plan.horizon} B={plan.beam_width} replanning every {plan.plan_every}: return {fmt(self.done[key]['returns'])}", flush=True)
+        return self.done[key]
+
+    def close(self): self.path.unlink(missing_ok=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
@@ -77,6 +100,7 @@ def main():
     a = p.parse_args()
     if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan or a.plan_every):
         p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --plan and --plan-every, or drop --no-tt")
+    out = Path(a.out) if a.out else RESULTS / f"quality-{a.dataset.replace('/', '-')}.json"
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
     if trained:
@@ -87,7 +111,6 @@ def main():
         train(cfg)
     t_train = time.time() - t0 if trained else None                     # None: a finished run was reused
     cpu_train = time.process_time() - c0 if trained else None
-    c0 = time.process_time()
     if a.no_tt:                                                         # BC sized like TT's default model
         model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
         tt = greedy = alone = None
@@ -96,12 +119,13 @@ def main():
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every)
-        run = lambda cfg: evaluate(model, disc, ds, a.episodes, plan=cfg, seed=a.seed + 10_000)     # the same episodes for each
+        finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
+        run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
         plans = (plan, get_plan_config(plan, k_act=1, cdf_act=None) if a.greedy_actions else None,   # all built before the
                  get_plan_config(plan, **NO_SEARCH) if a.as_policy else None)                        # first run: a bad one fails at once
         tt, greedy, alone = (run(c) if c else None for c in plans)
     n_params = sum(p.numel() for p in model.parameters())
-    cpu_tt_eval, c0 = None if a.no_tt else time.process_time() - c0, time.process_time()
+    cpu_tt_eval, c0 = None if a.no_tt else sum(m['cpu_seconds'] for m in (tt, greedy, alone) if m), time.process_time()
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
     bc_run = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)
@@ -125,7 +149,8 @@ def main():
                      'score_mean': None if s is None else float(np.mean(s)), 'score_std': None if s is None else float(np.std(s))}
         res['score_source'] = src
     print(f"(scores: {res['score_source']})")
-    save_results(res, a.out, f"quality-{a.dataset.replace('/', '-')}")
+    save_results(res, str(out), out.stem)
+    if not a.no_tt: finished.close()
 
 
 if __name__ == '__main__':

@@ -163,14 +163,21 @@ class Schedule:
 
     def lr_mult(self, step: int) -> float: return lr_multiplier(self.tokens_at(step), self.warmup_tokens, self.final_tokens)
 
-RECIPE_STEPS = dict(base=400, tokens=6, cap=3200)   # 400 steps for Pendulum's 6-token transitions, in proportion
+RECIPE_STEPS = dict(base=400, tokens=6, passes=2.5, cap=3200)   # 400 steps for Pendulum's 6-token transitions, in proportion
 
-def recipe_steps(transition_dim: int) -> int:
-    """The default length of a run, in optimizer steps of 256 windows: 400 for transitions of 6 tokens (Pendulum),
-    in proportion to the tokens per transition, at most 3200 (Hopper's 16 tokens: 1067; Walker2d's and
-    HalfCheetah's 25: 1667). The learning curves of `benchmarks/diagnose.py` give the figures behind it."""
+def recipe_steps(transition_dim: int, n_windows: int = 0, batch_size: int = 256) -> tuple[int, str]:
+    """The default length of a run in optimizer steps of `batch_size` windows, and what set it: the longer of two
+    rules, at most 3200 steps. By transition size: 400 for 6-token transitions (Pendulum), in proportion to the tokens
+    per transition (Hopper's 16: 1067; Walker2d's and HalfCheetah's 25: 1667). By dataset size, like the paper's
+    epochs rule: 2.5 passes over the `n_windows` windows, the fewest with which a set here reached its result
+    (Pendulum's 400 steps are 2.55), so a large set is seen at least that often. The learning curves of
+    `benchmarks/diagnose.py` give the figures behind it."""
     r = RECIPE_STEPS
-    return int(min(r['cap'], max(r['base'], round(r['base'] * transition_dim / r['tokens']))))
+    by_tokens, by_size = max(r['base'], round(r['base'] * transition_dim / r['tokens'])), math.ceil(r['passes'] * n_windows / batch_size)
+    steps = min(r['cap'], max(by_tokens, by_size))
+    why = ('the cap' if steps == r['cap'] else f"transitions of {transition_dim} tokens" if by_tokens >= by_size
+           else f"{r['passes']} passes over {n_windows} windows")
+    return steps, why
 
 def make_schedule(n_windows: int, block_size: int, batch_size: int, world_size: int = 1, n_epochs: int | None = None,
                   max_steps: int | None = None, warmup_tokens: int | None = None) -> Schedule:
@@ -560,7 +567,7 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     if state is not None: started = _resumed_clock(started, state, cfg.run_dir, main)
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     source, ds = build_data(cfg, main, world, main and cfg.progress)
-    steps = recipe_steps(ds.transition_dim) if cfg.max_steps is None else cfg.max_steps or None    # 0: the paper's whole schedule
+    steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
     model, opt, step = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
@@ -571,7 +578,7 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"
-              + (f"; {steps} steps is the recipe's length for transitions of {ds.transition_dim} tokens (--max-steps sets another)"
+              + (f"; {steps} steps is the recipe's length for {why} (--max-steps sets another)"
                  if cfg.max_steps is None and state is None else ''), flush=True)
     run_loop(run)
     result = finish(run) if main else {}

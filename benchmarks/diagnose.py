@@ -10,7 +10,8 @@ The run must hold out episodes: train it with `--max-episodes N` (the first N tr
     python benchmarks/diagnose.py --plot benchmarks/results/diagnose-*.json     # the learning-curve figure
 
 Each finished piece is written to the result file at once, and a rerun skips what the file already holds, so a
-killed run continues where it stopped. Every policy is evaluated over the same episodes (episode k reset with
+killed run continues where it stopped; steps whose model the training has not reached yet are left for a later
+run, so the curve can be evaluated while its training goes on. Every policy is evaluated over the same episodes (episode k reset with
 seed 10000 + k).
 """
 import argparse, json, time
@@ -128,10 +129,11 @@ def main():
                    help='the steps at which the planner is evaluated too (default: all of --steps); the policy always is')
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--plan', default='halfcheetah', help='the planner preset of the curve')
-    p.add_argument('--extras', action='store_true', help='also the open-loop error and --big-plan on the last model (dearer)')
-    p.add_argument('--big-plan', default=None, help="also run this preset on the last model (e.g. 'hopper': H=15, B=128)")
+    p.add_argument('--extras', action='store_true', help='also the open-loop error and --big-plan on one model (--big-plan-at; dearer)')
+    p.add_argument('--big-plan', default=None, help="also run this preset on the --big-plan-at model (e.g. 'hopper': H=15, B=128)")
     p.add_argument('--big-plan-every', type=int, default=5, help='replan every this many steps with --big-plan')
     p.add_argument('--big-episodes', type=int, default=10)
+    p.add_argument('--big-plan-at', type=int, default=None, help='the step whose model --extras diagnoses (default: the last of --steps)')
     p.add_argument('--out', default=None)
     p.add_argument('--plot', nargs='+', default=None, help='draw the learning curves of these result files instead')
     p.add_argument('--report', nargs='+', default=None, help='print the markdown tables of these result files')
@@ -147,7 +149,7 @@ def main():
     res = json.loads(out.read_text()) if out.exists() else {}
     def save(): out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=2) + '\n')
     ds = load_dataset(a.dataset)
-    first = load_checkpoint(snapshot_path(run, a.steps[0]))[2]
+    first_model, _, first = load_checkpoint(snapshot_path(run, a.steps[0]))
     tc = first['train_config']
     n_train = tc['max_episodes']
     if n_train is None or n_train >= ds.total_episodes:
@@ -161,10 +163,27 @@ def main():
     rows = np.concatenate([episode_arrays(ep, ds.observation_space, ds.action_space)
                            for ep in ds.iterate_episodes(episode_indices=list(range(n_train)))])
     obs_std = rows[:, :first['config']['observation_dim']].std(0) + 1e-6
+    # BC on the same training episodes, its steps scaled as TT's: as many transitions seen per step of the curve
+    X, Y = bc_data(ds, range(n_train))
+    n_params = sum(p.numel() for p in first_model.parameters())
+    bc_steps = [s * tc['n_transitions'] for s in a.steps]
+    if any(str(s) not in res['bc'] for s in bc_steps):
+        c0 = time.process_time()
+        for s, act, _ in mlp_checkpoints(X, Y, n_params, bc_steps):
+            cpu = time.process_time() - c0
+            if str(s) in res['bc']: continue                                      # evaluated by an earlier run
+            r = rollout(lambda o, ac, n: BCPolicy(act, o, ac), env_factory(ds), a.episodes, seed=SEED, progress=False)
+            res['bc'][str(s)] = {**score(r['returns'], ds), 'train_cpu_seconds': cpu}; save()
+            print(f"BC {s} steps: {res['bc'][str(s)]['score_mean']:.1f} ± {res['bc'][str(s)]['score_std']:.1f}", flush=True)
+            c0 = time.process_time() - cpu                                         # evaluation is not training time
+    res['data'] = score(np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]), ds); save()
+    missing = []
     for step in a.steps:
         key = str(step)
+        try: path = snapshot_path(run, step)
+        except SystemExit: missing.append(step); continue                  # not trained yet: a later run fills it in
         cell = res['tt'].setdefault(key, {})
-        model, disc, state = load_checkpoint(snapshot_path(run, step))
+        model, disc, state = load_checkpoint(path)
         cell['train_cpu_seconds'], cell['train_seconds'] = state.get('cpu_seconds'), state.get('train_seconds')
         for name, cfg in (('policy', POLICY), ('policy_greedy', GREEDY), ('planner', plan)):
             if name == 'planner' and a.planner_steps is not None and step not in a.planner_steps: continue
@@ -177,8 +196,11 @@ def main():
             save()
             v = cell['calibration']['held_out']['value']
             print(f"step {step} value on held-out episodes: corr {v['corr']:.2f}, mean error {v['mean_error']:.1f}", flush=True)
-    last = res['tt'][str(a.steps[-1])]
-    model, disc, _ = load_checkpoint(snapshot_path(run, a.steps[-1]))
+    at = a.big_plan_at or a.steps[-1]
+    if missing: print(f"not trained yet, left for a later run: steps {missing}", flush=True)
+    if at in missing: return
+    last = res['tt'][str(at)]
+    model, disc, _ = load_checkpoint(snapshot_path(run, at))
     if a.extras and 'open_loop' not in last:
         last['open_loop'] = open_loop(model, disc, ds, plan, obs_std); save()
         print(f"open-loop error by horizon step: {last['open_loop'].get('obs_error', last['open_loop'].get('skipped'))}", flush=True)
@@ -186,21 +208,7 @@ def main():
         big = get_plan_config(a.big_plan, plan_every=a.big_plan_every)
         last['big_planner'] = tt_eval(model, disc, ds, big, a.big_episodes); save()
         print(f"TT {a.big_plan} planner: {last['big_planner']['score_mean']:.1f} ± {last['big_planner']['score_std']:.1f}", flush=True)
-    # BC on the same training episodes, its steps scaled as TT's: as many transitions seen per step of the curve
-    X, Y = bc_data(ds, range(n_train))
-    n_params = sum(p.numel() for p in model.parameters())
-    bc_steps = [s * tc['n_transitions'] for s in a.steps]
-    if any(str(s) not in res['bc'] for s in bc_steps):
-        c0 = time.process_time()
-        for s, act, _ in mlp_checkpoints(X, Y, n_params, bc_steps):
-            cpu = time.process_time() - c0
-            r = rollout(lambda o, ac, n: BCPolicy(act, o, ac), env_factory(ds), a.episodes, seed=SEED, progress=False)
-            res['bc'][str(s)] = {**score(r['returns'], ds), 'train_cpu_seconds': cpu}; save()
-            print(f"BC {s} steps: {res['bc'][str(s)]['score_mean']:.1f} ± {res['bc'][str(s)]['score_std']:.1f}", flush=True)
-            c0 = time.process_time() - cpu                                         # evaluation is not training time
-    data = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
-    res['data'] = score(data, ds)
-    save(); print(f"wrote {out}")
+    print(f"wrote {out}")
 
 
 def report(files):

@@ -234,10 +234,10 @@ def report(files):
                 print(f"| {r['dataset']} | {s} | {name} ({len(cal[part]['episodes'])}) | {v['corr']:.2f} | {v['mean_error']:+.1f} | "
                       f"{v['mean_abs_error']:.1f} | {v['true_std']:.1f} | {rw['corr']:.2f} | {ra['corr']:.2f} |" if ra else '')
     print()
-    for r in runs:
-        ol = r['tt'][str(r['steps'][-1])].get('open_loop')
+    for r, s in ((r, s) for r in runs for s in r['steps']):
+        ol = r['tt'].get(str(s), {}).get('open_loop')
         if not ol or 'obs_error' not in ol: continue
-        print(f"open loop, {r['dataset']} step {r['steps'][-1]} ({ol['plans']} plans): planned-state error by horizon step "
+        print(f"open loop, {r['dataset']} step {s} ({ol['plans']} plans): planned-state error by horizon step "
               f"{[round(x, 2) for x in ol['obs_error']]}, 'nothing moves' {[round(x, 2) for x in ol['persistence_error']]}, "
               f"reward |error| {[round(x, 2) for x in ol['reward_abs_error']]}")
 

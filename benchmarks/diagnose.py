@@ -211,6 +211,11 @@ def main():
     print(f"wrote {out}")
 
 
+def label(r) -> str:
+    "A result file's name in tables and plots: its dataset and its run's length (two runs may share a dataset)."
+    return f"{r['dataset']}, {r['train_config']['max_steps']}-step run"
+
+
 def report(files):
     "The diagnosis as markdown tables: who loses the points, how good the value and reward tokens are, the open-loop error."
     runs = [json.loads(Path(f).read_text()) for f in files]
@@ -221,7 +226,7 @@ def report(files):
         for s in r['steps']:
             c, bc = r['tt'].get(str(s), {}), r['bc'].get(str(s * r['train_config']['n_transitions']))
             big = f"{f(c['big_planner'])} (every {c['big_planner']['plan']['plan_every']})" if 'big_planner' in c else '–'
-            print(f"| {r['dataset']} | {s} | {f(c.get('policy'))} | {f(c.get('policy_greedy'))} | {f(c.get('planner'))} | {big} | {f(bc)} | {f(r.get('data'))} |")
+            print(f"| {label(r)} | {s} | {f(c.get('policy'))} | {f(c.get('policy_greedy'))} | {f(c.get('planner'))} | {big} | {f(bc)} | {f(r.get('data'))} |")
     print()
     print('| dataset | TT step | episodes | V: corr | V: mean error | V: mean abs error | V: std of truth | r: corr | r: corr before the last step |')
     print('|---|---|---|---|---|---|---|---|---|')
@@ -231,13 +236,13 @@ def report(files):
             if not cal: continue
             for part, name in (('held_out', 'held out'), ('train', 'trained on')):
                 v, rw, ra = cal[part]['value'], cal[part]['reward'], cal[part].get('reward_before_last_step')
-                print(f"| {r['dataset']} | {s} | {name} ({len(cal[part]['episodes'])}) | {v['corr']:.2f} | {v['mean_error']:+.1f} | "
+                print(f"| {label(r)} | {s} | {name} ({len(cal[part]['episodes'])}) | {v['corr']:.2f} | {v['mean_error']:+.1f} | "
                       f"{v['mean_abs_error']:.1f} | {v['true_std']:.1f} | {rw['corr']:.2f} | {ra['corr']:.2f} |" if ra else '')
     print()
     for r, s in ((r, s) for r in runs for s in r['steps']):
         ol = r['tt'].get(str(s), {}).get('open_loop')
         if not ol or 'obs_error' not in ol: continue
-        print(f"open loop, {r['dataset']} step {s} ({ol['plans']} plans): planned-state error by horizon step "
+        print(f"open loop, {label(r)}, step {s} ({ol['plans']} plans): planned-state error by horizon step "
               f"{[round(x, 2) for x in ol['obs_error']]}, 'nothing moves' {[round(x, 2) for x in ol['persistence_error']]}, "
               f"reward |error| {[round(x, 2) for x in ol['reward_abs_error']]}")
 
@@ -265,7 +270,7 @@ def plot(files):
         steps = [s for s in r['steps'] if str(s) in r['tt']]
         cpu = [r['tt'][str(s)]['train_cpu_seconds'] / 60 for s in steps]
         for name, label, col in (('policy', 'TT as a policy (H=1, B=1)', 'C0'), ('policy_greedy', 'same, greedy actions', 'C4'),
-                                 ('planner', 'TT planner (H=5, B=32)', 'C1')):
+                                 ('planner', 'TT planner (H=5, B=32)', 'C1'), ('big_planner', 'TT planner (H=15, B=128, every 5)', 'C3')):
             pts = [(c, r['tt'][str(s)][name]) for c, s in zip(cpu, steps) if name in r['tt'][str(s)]]
             if pts: ax.errorbar([c for c, _ in pts], [m['score_mean'] for _, m in pts], [m['score_std'] for _, m in pts],
                                 marker='o', capsize=3, label=label, color=col)
@@ -274,7 +279,7 @@ def plot(files):
                            [m['score_std'] for _, m in bc], marker='s', capsize=3, label='BC (MLP)', color='C2')
         if 'data' in r: ax.axhline(r['data']['score_mean'], color='0.5', ls='--', label='behaviour data')
         ax.set_xscale('log'); ax.set_xlabel('training CPU-minutes'); ax.set_ylabel('normalized score')
-        ax.set_title(r['dataset'], fontsize=9)
+        ax.set_title(label(r), fontsize=9)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     path = RESULTS / 'learning-curve.png'

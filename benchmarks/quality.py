@@ -96,6 +96,8 @@ def main():
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--bc-seed', type=int, default=None,
+                   help="BC's training seed (None: --seed); the evaluation episodes stay those of --seed, so BC draws compare")
     p.add_argument('--out', default=None)
     a = p.parse_args()
     if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan or a.plan_every):
@@ -126,7 +128,8 @@ def main():
         tt, greedy, alone = (run(c) if c else None for c in plans)
     n_params = sum(p.numel() for p in model.parameters())
     cpu_tt_eval, c0 = None if a.no_tt else sum(m['cpu_seconds'] for m in (tt, greedy, alone) if m), time.process_time()
-    policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
+    bc_seed = a.seed if a.bc_seed is None else a.bc_seed
+    policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=bc_seed)
     cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
     bc_run = rollout(lambda o, act, n: BCPolicy(policy, o, act), env_factory(ds), a.episodes, seed=a.seed + 10_000, progress=False)
     bc, env_id = bc_run['returns'], bc_run['env_id']
@@ -139,7 +142,7 @@ def main():
            'tt_run': a.tt_run, 'tt_train_seconds': t_train,
            'tt_seconds_per_step': tt and tt['seconds_per_step'], 'plan': tt and tt['plan'],
            'cpu_seconds': {'tt_train': cpu_train, 'tt_eval': cpu_tt_eval, 'bc_train': cpu_bc_train, 'bc_eval': cpu_bc_eval},
-           'bc_steps': a.bc_steps, 'seed_base': a.seed + 10_000}
+           'bc_steps': a.bc_steps, 'bc_seed': bc_seed, 'seed_base': a.seed + 10_000}
     print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
     print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
     for name, r in rows:

@@ -269,19 +269,22 @@ def plot(files):
     for ax, r in zip(axes[0], runs):
         steps = [s for s in r['steps'] if str(s) in r['tt']]
         cpu = [r['tt'][str(s)]['train_cpu_seconds'] / 60 for s in steps]
-        for name, label, col in (('policy', 'TT as a policy (H=1, B=1)', 'C0'), ('policy_greedy', 'same, greedy actions', 'C4'),
+        for name, legend, col in (('policy', 'TT as a policy (H=1, B=1)', 'C0'), ('policy_greedy', 'same, greedy actions', 'C4'),
                                  ('planner', 'TT planner (H=5, B=32)', 'C1'), ('big_planner', 'TT planner (H=15, B=128, every 5)', 'C3')):
             pts = [(c, r['tt'][str(s)][name]) for c, s in zip(cpu, steps) if name in r['tt'][str(s)]]
             if pts: ax.errorbar([c for c, _ in pts], [m['score_mean'] for _, m in pts], [m['score_std'] for _, m in pts],
-                                marker='o', capsize=3, label=label, color=col)
+                                marker='o', capsize=3, label=legend, color=col)
         bc = sorted((int(s), m) for s, m in r['bc'].items())
         if bc: ax.errorbar([m['train_cpu_seconds'] / 60 for _, m in bc], [m['score_mean'] for _, m in bc],
                            [m['score_std'] for _, m in bc], marker='s', capsize=3, label='BC (MLP)', color='C2')
         if 'data' in r: ax.axhline(r['data']['score_mean'], color='0.5', ls='--', label='behaviour data')
         ax.set_xscale('log'); ax.set_xlabel('training CPU-minutes'); ax.set_ylabel('normalized score')
         ax.set_title(label(r), fontsize=9)
-    axes[0][0].legend(fontsize=7)
-    fig.tight_layout()
+    handles = {}                                   # one legend below the panels, every curve any panel drew
+    for ax in axes[0]:
+        for h, t in zip(*ax.get_legend_handles_labels()): handles.setdefault(t, h)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    fig.legend(handles.values(), handles.keys(), loc='lower center', ncol=len(handles), fontsize=8, frameon=False)
     path = RESULTS / 'learning-curve.png'
     fig.savefig(path, dpi=110); print(f"wrote {path}")
 

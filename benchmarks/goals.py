@@ -51,7 +51,7 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-def row(name, m): return f"{name:<28} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
+def row(name, m): return f"{name:<44} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
 
 
 def main():
@@ -62,8 +62,9 @@ def main():
     p.add_argument('--bc-steps', type=int, default=5000)
     p.add_argument('--episodes', type=int, default=20)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the dataset)')
-    p.add_argument('--objectives', nargs='+', default=None, choices=OBJECTIVES[1:],
-                   help="likelihood objectives to plan with, each on the same model (None: the preset's)")
+    p.add_argument('--objectives', nargs='*', default=None, choices=OBJECTIVES[1:],
+                   help="likelihood objectives to plan with, each on the same model (not given: the preset's; none: only --as-policy)")
+    p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
     p.add_argument('--behaviour-std', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=0)
@@ -82,10 +83,13 @@ def main():
     n_params, seed = sum(p.numel() for p in model.parameters()), a.seed + 10_000
     plan = get_plan_config(a.plan or a.dataset)
     tts, cpu = {}, {}
-    for objective in a.objectives or [plan.objective]:
+    runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
+    if a.as_policy:                          # one beam over one transition: each action token the model's argmax
+        runs['policy'] = get_plan_config(plan, objective='action-likelihood', horizon=1, beam_width=1)
+    for name, cfg in runs.items():
         c0 = time.process_time()
-        tts[objective] = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(plan, objective=objective), seed=seed, progress=False)
-        cpu[f'tt_{objective}'] = time.process_time() - c0
+        tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
+        cpu[f'tt_{name}'] = time.process_time() - c0
     bc_fn, bc_params = train_goal_bc(ds, model.config.goal_dims, n_params, a.bc_steps, seed=a.seed)
     make_env = env_factory(ds)
     steps = lambda make: rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps']
@@ -101,10 +105,10 @@ def main():
         starts_goals.append((np.asarray(o['achieved_goal']).tolist(), np.asarray(o['desired_goal']).tolist()))
     env.close()
     print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
-    print(f"{'policy':<28} {'success':>8} {'steps to goal':>14}")
+    print(f"{'policy':<44} {'success':>8} {'steps to goal':>14}")
     results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc}
-    for objective, tt in tts.items():
-        results[f'goal-conditioned TT, {objective}'] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}
+    label = lambda name: 'goal-conditioned TT as a policy (H=1, B=1)' if name == 'policy' else f'goal-conditioned TT, {name}'
+    for name, tt in tts.items(): results[label(name)] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}
     for name, m in results.items(): print(row(name, m))
     for tt in tts.values():
         print(f"TT plans in {1000 * tt['seconds_per_step']:.0f} ms per env step ({tt['plan']['objective']} search, "

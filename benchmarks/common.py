@@ -7,6 +7,7 @@ import torch.nn as nn
 
 RESULTS = Path(__file__).parent / 'results'
 NO_SEARCH = dict(horizon=1, beam_width=1, n_expand=1, plan_every=1)   # planner overrides for TT acting as a plain policy: one beam, one transition, every step
+ARGMAX_POLICY = dict(objective='action-likelihood', horizon=1, beam_width=1)   # the same for a likelihood preset: each action token the model's argmax
 
 
 def save_results(res: dict, out: str | None, name: str) -> Path:

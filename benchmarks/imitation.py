@@ -14,7 +14,7 @@ return and normalized score next to the dataset's own (the expert's) return, and
 import argparse, time
 from pathlib import Path
 import numpy as np
-from common import save_results
+from common import ARGMAX_POLICY, save_results
 from quality import BCPolicy, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
@@ -68,7 +68,7 @@ def main():
         res['plans'][objective] = m['plan']
     if a.as_policy:                          # one beam over one transition: each action token the model's argmax
         c0 = time.process_time()
-        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, objective='action-likelihood', horizon=1, beam_width=1), seed=seed)
+        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, **ARGMAX_POLICY), seed=seed)
         cpu['tt_policy'] = time.process_time() - c0
         res['policies']['TT as a policy (H=1, B=1)'], res['plans']['policy'] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()

@@ -51,7 +51,10 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-def row(name, m): return f"{name:<44} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
+NAME = 44   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1)', fits
+
+
+def row(name, m): return f"{name:<{NAME}} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
 
 
 def main():
@@ -84,8 +87,7 @@ def main():
     plan = get_plan_config(a.plan or a.dataset)
     tts, cpu = {}, {}
     runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
-    if a.as_policy:                          # one beam over one transition: each action token the model's argmax
-        runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
+    if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
     for name, cfg in runs.items():
         c0 = time.process_time()
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
@@ -105,7 +107,7 @@ def main():
         starts_goals.append((np.asarray(o['achieved_goal']).tolist(), np.asarray(o['desired_goal']).tolist()))
     env.close()
     print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
-    print(f"{'policy':<44} {'success':>8} {'steps to goal':>14}")
+    print(f"{'policy':<{NAME}} {'success':>8} {'steps to goal':>14}")
     results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc}
     label = lambda name: 'goal-conditioned TT as a policy (H=1, B=1)' if name == 'policy' else f'goal-conditioned TT, {name}'
     for name, tt in tts.items(): results[label(name)] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}

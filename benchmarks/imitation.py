@@ -66,7 +66,7 @@ def main():
         cpu[f'tt_{objective}'] = time.process_time() - c0
         res['policies'][f'TT, {objective}'] = figures(m['returns'], env_id, ds)
         res['plans'][objective] = m['plan']
-    if a.as_policy:                          # one beam over one transition: each action token the model's argmax
+    if a.as_policy:
         c0 = time.process_time()
         m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, **ARGMAX_POLICY), seed=seed)
         cpu['tt_policy'] = time.process_time() - c0

@@ -12,7 +12,7 @@ import gymnasium as gym
 from .config import arg, check_output_file, fail, flag, given_fields, parse_args, user_errors
 from .dataset import load_dataset
 from .checkpoint import load_checkpoint, resolve_device
-from .plan_config import OBJECTIVES, PRESETS, free_memory, get_plan_config, plan_memory
+from .plan_config import ACTIONS, OBJECTIVES, PRESETS, free_memory, get_plan_config, plan_memory
 from .evaluation import evaluate, format_metrics
 from .training import TrainConfig, train, resume_config
 from .collect import collect_main
@@ -51,6 +51,8 @@ class PlanArgs:
                                    choices=OBJECTIVES)
     n_expand: Optional[int] = arg(None, "reward search: candidates per beam (overrides the preset)")
     k_expand: Optional[int] = arg(None, "likelihood search: candidate tokens per beam (None: the whole vocabulary)")
+    action: Optional[str] = arg(None, "the action taken: token, the centres of the plan's action bins, or mean, each action "
+                                "dimension's expected value under the model; None: the preset's", choices=ACTIONS)
     goal: Optional[str] = arg(None, "goal-conditioned model: the goal's values, comma-separated (e.g. 1.0,-0.5); None: each episode's desired_goal")
     max_episode_steps: Optional[int] = arg(None, "cap on episode length; None: the env's own limit")
     seed: int = arg(0, "seed of the env resets and of the planner's sampling")
@@ -102,7 +104,7 @@ def plan(args: PlanArgs) -> dict:
     if args.env is None and 'dataset' not in run: raise ValueError(f"{path} does not record its dataset: pass --env")
     env = resolve_env(args.env or run['dataset'], args.download)
     cfg = get_plan_config(args.preset or run.get('plan') or run.get('dataset'), horizon=args.horizon, beam_width=args.beam_width,
-                          objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand)
+                          objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand, action=args.action)
     n_envs = min(args.n_envs or args.episodes, args.episodes)
     need, free = plan_memory(model.config, cfg, n_envs), free_memory(next(model.parameters()).device)
     if need > 0.8 * free:
@@ -111,7 +113,7 @@ def plan(args: PlanArgs) -> dict:
                          f"{free / 2**30:.1f} GiB are free: pass a smaller --n-envs (the episodes then run in rounds)")
     newest = ' (the newest runs/*/model.pt)' if args.checkpoint is None else ''
     print(f"planning {args.episodes} episode(s) of {args.env or run['dataset']} with {path}{newest}, {n_envs} env(s) "
-          f"batched, {cfg.objective} search H={cfg.horizon} B={cfg.beam_width}", flush=True)
+          f"batched, {cfg.objective} search H={cfg.horizon} B={cfg.beam_width}, {cfg.action} actions", flush=True)
     m = evaluate(model, disc, env, args.episodes, plan=cfg, n_envs=args.n_envs, seed=args.seed,
                  max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video, goal=goal)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -11,7 +11,7 @@ from .config import flag
 from .model import TTConfig
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'LIKELIHOOD_ONLY', 'PRESETS', 'RECIPE_REPLACES', 'PlanConfig', 'preset_for',
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'RECIPE_REPLACES', 'PlanConfig', 'preset_for',
            'recipe_preset', 'get_plan_config']
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de20
@@ -33,6 +33,8 @@ class PlanConfig:
     objective: str = 'reward'        # 'reward': reward and value decide (RL); 'likelihood': the most likely trajectory;
                                      # 'action-likelihood': the likeliest actions, the rest of each transition greedy
     k_expand: int | None = None      # likelihood: candidate tokens per beam and token (None: all, as the paper's code)
+    action: str = 'token'            # the action taken: 'token', the plan's bins' centres; 'mean', each action dim's
+                                     # expected value under the model, given the plan's tokens before it
 
     def __post_init__(self):
         "Refuse a bad setting when the config is built, naming its flag: code that takes a `PlanConfig` trusts it."
@@ -41,12 +43,14 @@ class PlanConfig:
         if not 1 <= self.plan_every <= self.horizon: raise ValueError(f"--plan-every must be in 1..--horizon {self.horizon}, got {self.plan_every}")
         if self.temperature <= 0: raise ValueError(f"--temperature must be > 0, got {self.temperature}")
         if self.objective not in OBJECTIVES: raise ValueError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
+        if self.action not in ACTIONS: raise ValueError(f"--action must be one of {', '.join(ACTIONS)}, got {self.action!r}")
         if self.k_expand is not None and self.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {self.k_expand}")
         for name in ('cdf_act', 'cdf_obs'):
             if (v := getattr(self, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
 
 REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount')   # unused by likelihood search
 OBJECTIVES = ('reward', 'likelihood', 'action-likelihood')
+ACTIONS = ('token', 'mean')
 LIKELIHOOD_ONLY = ('k_expand',)
 
 PRESETS = {

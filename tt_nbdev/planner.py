@@ -11,7 +11,7 @@ from .discretizer import Discretizer
 from .model import TrajectoryTransformer, TTConfig
 from .checkpoint import check_spaces
 from .plan_config import PlanConfig, validate_plan
-from .planning import beam_plan, likelihood_plan
+from .planning import beam_plan, likelihood_plan, expected_actions
 
 # %% auto #0
 __all__ = ['Planner']
@@ -70,6 +70,7 @@ class Planner:
             self.generators.append(g)
         self.context = [[] for _ in seeds]                 # token rows (T,) of past transitions
         self.plans = [None] * len(seeds)                   # (H, T) token plans
+        self.actions = [None] * len(seeds)                 # (plan_every, A) the actions each plan's first steps take
         self.age = np.zeros(len(seeds), dtype=int)         # steps since each env's last plan
 
     def _tokens(self, values: np.ndarray, dims) -> torch.Tensor:
@@ -103,11 +104,13 @@ class Planner:
             goal = self._goal_tokens(obs, envs)
             if self.cfg.objective != 'reward': best, _ = likelihood_plan(self.model, self.disc, prefix, self.cfg, goal)
             else: best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs], goal=goal)
-            for i, e in enumerate(envs): self.plans[e], self.age[e] = best[i], 0
+            n, acts = self.cfg.plan_every, slice(self.O, self.O + self.A)
+            if self.cfg.action == 'mean': taken = expected_actions(self.model, self.disc, prefix, best, n, self.cfg, goal)
+            else: taken = self.disc.decode(best[:, :n, acts], dims=acts)
+            for i, e in enumerate(envs): self.plans[e], self.actions[e], self.age[e] = best[i], taken[i].cpu().numpy(), 0
         actions = np.zeros((E, self.A), dtype=np.float32)
         for e in np.flatnonzero(active):
-            tok = self.plans[e][self.age[e], self.O:self.O + self.A]
-            actions[e] = self.disc.decode(tok[None], dims=slice(self.O, self.O + self.A))[0].cpu().numpy()
+            actions[e] = self.actions[e][self.age[e]]
             self.age[e] += 1
         return actions
 

@@ -14,7 +14,7 @@ from .sampling import Generators, filter_top_k, sample_from_logits
 from .plan_config import PlanConfig
 
 # %% auto #0
-__all__ = ['Decoder', 'beam_plan', 'likelihood_logp', 'likelihood_plan', 'plot_beam_tree']
+__all__ = ['Decoder', 'beam_plan', 'likelihood_logp', 'likelihood_plan', 'expected_actions', 'plot_beam_tree']
 
 # %% ../nbs/05_beam_rollout.ipynb #2295af0f
 class Decoder:
@@ -155,6 +155,21 @@ def likelihood_plan(model: TrajectoryTransformer, discretizer: Discretizer, pref
             dec.select(parent)
         if L + 1 < n_total: logits = dec.feed(X, L + 1)
     return X.view(E, B, n_total)[:, 0, L0 - O:].reshape(E, H, T), score[:, 0]
+
+# %% ../nbs/05_beam_rollout.ipynb #e7a1c0d2
+@torch.no_grad()
+def expected_actions(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, plan: torch.Tensor,
+                     n_steps: int, cfg: PlanConfig, goal: torch.Tensor | None = None, decoder: type[Decoder] = Decoder) -> torch.Tensor:
+    """Each action dimension's expected value `(E, n_steps, A)` in the first `n_steps` transitions of `plan` `(E, H, T)`,
+    a search's result for `prefix` `(E, L0)`: the model's distribution over the token's bins (after temperature),
+    given the prefix and the plan's tokens before it."""
+    c = model.config
+    O, A, T = c.observation_dim, c.action_dim, c.transition_dim
+    E, L0 = prefix.shape
+    X = torch.cat([prefix[:, :L0 - O], plan[:, :n_steps].reshape(E, -1)], 1)     # the plan starts with the current observation
+    dec = decoder(model, cfg.context_transitions * T - 1, prefix, goal)
+    probs = [(dec.feed(X, L0 + t * T + j).float() / cfg.temperature).softmax(-1) for t in range(n_steps) for j in range(A)]
+    return discretizer.expectation(torch.stack(probs, 1).view(E, n_steps, A, -1), dims=slice(O, O + A))
 
 # %% ../nbs/05_beam_rollout.ipynb #161137df
 def plot_beam_tree(tree: list, ax=None):

@@ -19,7 +19,7 @@ from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.evaluation import env_factory, evaluate, success_metrics
 from tt_nbdev.checkpoint import load_checkpoint
-from tt_nbdev.plan_config import OBJECTIVES, get_plan_config
+from tt_nbdev.plan_config import ACTIONS, OBJECTIVES, get_plan_config
 from tt_nbdev.rollouts import FunctionPolicy, rollout
 from tt_nbdev.training import TrainConfig, train
 
@@ -51,7 +51,7 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-NAME = 44   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1)', fits
+NAME = 58   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1), mean actions', fits
 
 
 def row(name, m): return f"{name:<{NAME}} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
@@ -68,6 +68,8 @@ def main():
     p.add_argument('--objectives', nargs='*', default=None, choices=OBJECTIVES[1:],
                    help="likelihood objectives to plan with, each on the same model (not given: the preset's; none: only --as-policy)")
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
+    p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
+                   help="how each plan becomes the action taken, each run in turn (default: the preset's)")
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
     p.add_argument('--behaviour-std', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=0)
@@ -88,6 +90,8 @@ def main():
     tts, cpu = {}, {}
     runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
     if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
+    actions = a.actions or [plan.action]
+    runs = {name + ('' if act == 'token' else f', {act} actions'): get_plan_config(cfg, action=act) for name, cfg in runs.items() for act in actions}
     for name, cfg in runs.items():
         c0 = time.process_time()
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
@@ -109,7 +113,7 @@ def main():
     print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
     print(f"{'policy':<{NAME}} {'success':>8} {'steps to goal':>14}")
     results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc}
-    label = lambda name: 'goal-conditioned TT as a policy (H=1, B=1)' if name == 'policy' else f'goal-conditioned TT, {name}'
+    label = lambda name: name.replace('policy', 'goal-conditioned TT as a policy (H=1, B=1)', 1) if name.startswith('policy') else f'goal-conditioned TT, {name}'
     for name, tt in tts.items(): results[label(name)] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}
     for name, m in results.items(): print(row(name, m))
     for tt in tts.values():

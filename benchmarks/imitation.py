@@ -18,7 +18,7 @@ from common import ARGMAX_POLICY, save_results
 from quality import BCPolicy, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
-from tt_nbdev.plan_config import OBJECTIVES, get_plan_config
+from tt_nbdev.plan_config import ACTIONS, OBJECTIVES, get_plan_config
 from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import env_factory, evaluate, normalized_score
 from tt_nbdev.training import TrainConfig, train
@@ -39,6 +39,8 @@ def main():
     p.add_argument('--objectives', nargs='*', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:],
                    help='the likelihood objectives to plan with (none: only --as-policy and BC)')
     p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')
+    p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
+                   help="how each plan becomes the action taken, each run in turn (default: the preset's)")
     p.add_argument('--bc-steps', type=int, default=4000)
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
@@ -60,27 +62,26 @@ def main():
            'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
     res['policies']['expert (dataset)'] = figures(data, env_id, ds)
-    for objective in a.objectives:
+    actions = a.actions or [get_plan_config(a.plan).action]
+    runs = [(o, {'objective': o}) for o in a.objectives] + ([('policy', ARGMAX_POLICY)] if a.as_policy else [])
+    for (name, overrides), action in ((r, act) for r in runs for act in actions):
+        suffix = '' if action == 'token' else f', {action} actions'
         c0 = time.process_time()
-        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, objective=objective), seed=seed)
-        cpu[f'tt_{objective}'] = time.process_time() - c0
-        res['policies'][f'TT, {objective}'] = figures(m['returns'], env_id, ds)
-        res['plans'][objective] = m['plan']
-    if a.as_policy:
-        c0 = time.process_time()
-        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, **ARGMAX_POLICY), seed=seed)
-        cpu['tt_policy'] = time.process_time() - c0
-        res['policies']['TT as a policy (H=1, B=1)'], res['plans']['policy'] = figures(m['returns'], env_id, ds), m['plan']
+        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, **overrides, action=action), seed=seed)
+        cpu[f'tt_{name}{suffix}'] = time.process_time() - c0
+        label = ('TT as a policy (H=1, B=1)' if name == 'policy' else f'TT, {name}') + suffix
+        res['policies'][label], res['plans'][name + suffix] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()
     bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
     cpu['bc'] = time.process_time() - c0
     res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
     print(f"\n{a.dataset} ({env_id}), {a.episodes} episodes; TT {n_params/1e6:.2f}M params ({a.tt_run}), BC {bc_params/1e6:.2f}M")
-    print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
+    width = max(map(len, res['policies']))
+    print(f"{'policy':<{width}} {'return':>18} {'normalized score':>18}")
     for name, f in res['policies'].items():
         score = f"{f['score_mean']:.1f} ± {f['score_std']:.1f}" if f['score_mean'] is not None else '-'
-        print(f"{name:<26} {f['return_mean']:>9.1f} ± {f['return_std']:<6.1f} {score:>18}")
+        print(f"{name:<{width}} {f['return_mean']:>9.1f} ± {f['return_std']:<6.1f} {score:>18}")
     print('CPU minutes: ' + ', '.join(f"{k} {v / 60:.1f}" for k, v in cpu.items()))
     env = env_id.split('-')[0].lower()
     save_results(res, a.out, f"imitation-{env}-expert")

@@ -77,7 +77,7 @@ class FinishedEvaluations:
             self.done[key] = {**evaluate(plan), 'cpu_seconds': time.process_time() - c0}
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.path.write_text(json.dumps({'args': self.args, 'done': self.done}, default=float))
-            print(f"TT, H={plan.horizon} B={plan.beam_width} replanning every {plan.plan_every}: return {fmt(self.done[key]['returns'])}", flush=True)
+            print(f"TT, H={plan.horizon} B={plan.beam_width} replanning every {plan.plan_every}, {plan.action} actions: return {fmt(self.done[key]['returns'])}", flush=True)
         return self.done[key]
 
     def close(self): self.path.unlink(missing_ok=True)
@@ -95,13 +95,14 @@ def main():
     p.add_argument('--plan-every', type=int, default=None, help="replan every this many env steps (None: the preset's)")
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
+    p.add_argument('--mean-actions', action='store_true', help="also evaluate each TT row taking the actions' expected values (action='mean')")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--bc-seed', type=int, default=None,
                    help="BC's training seed (None: --seed); the evaluation episodes stay those of --seed, so BC draws compare")
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.plan or a.plan_every):
-        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --plan and --plan-every, or drop --no-tt")
+    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.mean_actions or a.plan or a.plan_every):
+        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --mean-actions, --plan and --plan-every, or drop --no-tt")
     out = Path(a.out) if a.out else RESULTS / f"quality-{a.dataset.replace('/', '-')}.json"
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
@@ -115,7 +116,7 @@ def main():
     cpu_train = time.process_time() - c0 if trained else None
     if a.no_tt:                                                         # BC sized like TT's default model
         model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
-        tt = greedy = alone = None
+        tt = None
     else:
         model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
@@ -123,11 +124,14 @@ def main():
         plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every)
         finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
         run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
-        plans = (plan, get_plan_config(plan, k_act=1, cdf_act=None) if a.greedy_actions else None,   # all built before the
-                 get_plan_config(plan, **NO_SEARCH) if a.as_policy else None)                        # first run: a bad one fails at once
-        tt, greedy, alone = (run(c) if c else None for c in plans)
+        plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once
+        if a.greedy_actions: plans['TT, greedy action tokens'] = get_plan_config(plan, k_act=1, cdf_act=None)
+        if a.as_policy: plans['TT as a policy (H=1, B=1)'] = get_plan_config(plan, **NO_SEARCH)
+        if a.mean_actions: plans |= {f'{name}, mean actions': get_plan_config(c, action='mean') for name, c in plans.items()}
+        evaluated = {name: run(c) for name, c in plans.items()}
+        tt = evaluated['Trajectory Transformer']
     n_params = sum(p.numel() for p in model.parameters())
-    cpu_tt_eval, c0 = None if a.no_tt else sum(m['cpu_seconds'] for m in (tt, greedy, alone) if m), time.process_time()
+    cpu_tt_eval, c0 = None if a.no_tt else sum(m['cpu_seconds'] for m in evaluated.values()), time.process_time()
     bc_seed = a.seed if a.bc_seed is None else a.bc_seed
     policy, bc_params = train_bc(ds, n_params, a.bc_steps, seed=bc_seed)
     cpu_bc_train, c0 = time.process_time() - c0, time.process_time()
@@ -135,19 +139,18 @@ def main():
     bc, env_id = bc_run['returns'], bc_run['env_id']
     cpu_bc_eval = time.process_time() - c0
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
-    rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc)] + ([('Trajectory Transformer', np.array(tt['returns']))] if tt else [])
-    if greedy: rows.append(('TT, greedy action tokens', np.array(greedy['returns'])))
-    if alone: rows.append(('TT as a policy (H=1, B=1)', np.array(alone['returns'])))
+    rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc)] + ([] if a.no_tt else [(name, np.array(m['returns'])) for name, m in evaluated.items()])
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
            'tt_run': a.tt_run, 'tt_train_seconds': t_train,
            'tt_seconds_per_step': tt and tt['seconds_per_step'], 'plan': tt and tt['plan'],
            'cpu_seconds': {'tt_train': cpu_train, 'tt_eval': cpu_tt_eval, 'bc_train': cpu_bc_train, 'bc_eval': cpu_bc_eval},
            'bc_steps': a.bc_steps, 'bc_seed': bc_seed, 'seed_base': a.seed + 10_000}
     print(f"\n{a.dataset} ({env_id}), {a.episodes} evaluation episodes; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
-    print(f"{'policy':<26} {'return':>18} {'normalized score':>18}")
+    width = max(len(name) for name, _ in rows)
+    print(f"{'policy':<{width}} {'return':>18} {'normalized score':>18}")
     for name, r in rows:
         s, src = normalized_score(r, env_id, ds)
-        print(f"{name:<26} {fmt(r):>18} {fmt(s) if s is not None else '-':>18}")
+        print(f"{name:<{width}} {fmt(r):>18} {fmt(s) if s is not None else '-':>18}")
         res[name] = {'return_mean': float(np.mean(r)), 'return_std': float(np.std(r)),
                      'score_mean': None if s is None else float(np.mean(s)), 'score_std': None if s is None else float(np.std(s))}
         res['score_source'] = src

@@ -78,17 +78,18 @@ class SelfAttention(nn.Module):
         q, k, v = (t.view(B, L, self.n_head, C // self.n_head).transpose(1, 2) for t in (q, k, v))  # (B, nh, L, hs)
         if last_only: q, mask = q[:, :, -1:], mask[-1:]                                                # (B, nh, 1, hs)
         if cache is not None: y = cache.attend(layer, q, k, v, mask)
-        elif self.training and self.dropout: y = self.dropped_attention(q, k, v, mask)
+        elif self.training: y = self.dropped_attention(q, k, v, mask)
         else: y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
         y = y.transpose(1, 2).contiguous().view(B, q.shape[2], C)                                    # (B, L or 1, C)
         return self.resid_drop(self.proj(y))
 
     def dropped_attention(self, q, k, v, mask):
-        "Attention whose weights are dropped with probability `dropout` (and the rest scaled up), as in training."
+        "Attention spelled out, its weights dropped with probability `dropout` (and the rest scaled up), as in training."
         B, nh, L, hs = q.shape
         bias = torch.zeros(mask.shape, dtype=q.dtype, device=q.device).masked_fill(~mask, float('-inf'))
         att = torch.baddbmm(bias.expand(B * nh, *mask.shape), q.reshape(-1, L, hs), k.reshape(-1, k.shape[2], hs).transpose(1, 2),
                             alpha=hs ** -0.5).view(B, nh, L, -1).softmax(-1)
+        if not self.dropout: return att.to(v.dtype) @ v
         keep = dropout_keep_mask(att.shape, self.dropout, att.device, dtype=att.dtype)  # multiplying by a 0/1 tensor is the cheapest
         return (att * keep).to(v.dtype) @ v * (1 / (1 - self.dropout))
 

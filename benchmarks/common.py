@@ -4,10 +4,16 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn as nn
+from tt_nbdev.plan_config import get_plan_config
 
 RESULTS = Path(__file__).parent / 'results'
 NO_SEARCH = dict(horizon=1, beam_width=1, n_expand=1, plan_every=1)   # planner overrides for TT acting as a plain policy: one beam, one transition, every step
 ARGMAX_POLICY = dict(objective='action-likelihood', horizon=1, beam_width=1)   # the same for a likelihood preset: each action token the model's argmax
+
+
+def each_action(plans: dict, actions) -> dict:
+    "Each plan of `plans` (name -> PlanConfig) once per way of taking its action; a name gains ', <action> actions' but for 'token'."
+    return {name + ('' if act == 'token' else f', {act} actions'): get_plan_config(cfg, action=act) for name, cfg in plans.items() for act in actions}
 
 
 def save_results(res: dict, out: str | None, name: str) -> Path:

@@ -13,7 +13,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
-from common import ARGMAX_POLICY, fit_mlp, save_results
+from common import ARGMAX_POLICY, each_action, fit_mlp, save_results
 from tt_nbdev.collect import RandomPolicy, WaypointPolicy
 from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
@@ -90,8 +90,7 @@ def main():
     tts, cpu = {}, {}
     runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
     if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
-    actions = a.actions or [plan.action]
-    runs = {name + ('' if act == 'token' else f', {act} actions'): get_plan_config(cfg, action=act) for name, cfg in runs.items() for act in actions}
+    runs = each_action(runs, a.actions or [plan.action])
     for name, cfg in runs.items():
         c0 = time.process_time()
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)

@@ -14,7 +14,7 @@ return and normalized score next to the dataset's own (the expert's) return, and
 import argparse, time
 from pathlib import Path
 import numpy as np
-from common import ARGMAX_POLICY, save_results
+from common import ARGMAX_POLICY, each_action, save_results
 from quality import BCPolicy, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
@@ -62,15 +62,14 @@ def main():
            'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
     res['policies']['expert (dataset)'] = figures(data, env_id, ds)
-    actions = a.actions or [get_plan_config(a.plan).action]
-    runs = [(o, {'objective': o}) for o in a.objectives] + ([('policy', ARGMAX_POLICY)] if a.as_policy else [])
-    for (name, overrides), action in ((r, act) for r in runs for act in actions):
-        suffix = '' if action == 'token' else f', {action} actions'
+    runs = {o: get_plan_config(a.plan, objective=o) for o in a.objectives}
+    if a.as_policy: runs['policy'] = get_plan_config(a.plan, **ARGMAX_POLICY)
+    for name, plan in each_action(runs, a.actions or [get_plan_config(a.plan).action]).items():
         c0 = time.process_time()
-        m = evaluate(model, disc, ds, a.episodes, plan=get_plan_config(a.plan, **overrides, action=action), seed=seed)
-        cpu[f'tt_{name}{suffix}'] = time.process_time() - c0
-        label = ('TT as a policy (H=1, B=1)' if name == 'policy' else f'TT, {name}') + suffix
-        res['policies'][label], res['plans'][name + suffix] = figures(m['returns'], env_id, ds), m['plan']
+        m = evaluate(model, disc, ds, a.episodes, plan=plan, seed=seed)
+        cpu[f'tt_{name}'] = time.process_time() - c0
+        label = name.replace('policy', 'TT as a policy (H=1, B=1)', 1) if name.startswith('policy') else f'TT, {name}'
+        res['policies'][label], res['plans'][name] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()
     bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)

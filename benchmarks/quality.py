@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from common import NO_SEARCH, RESULTS, fit_mlp, save_results
+from common import NO_SEARCH, RESULTS, each_action, fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
@@ -127,7 +127,7 @@ def main():
         plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once
         if a.greedy_actions: plans['TT, greedy action tokens'] = get_plan_config(plan, k_act=1, cdf_act=None)
         if a.as_policy: plans['TT as a policy (H=1, B=1)'] = get_plan_config(plan, **NO_SEARCH)
-        if a.mean_actions: plans |= {f'{name}, mean actions': get_plan_config(c, action='mean') for name, c in plans.items()}
+        if a.mean_actions: plans = each_action(plans, ('token', 'mean'))
         evaluated = {name: run(c) for name, c in plans.items()}
         tt = evaluated['Trajectory Transformer']
     n_params = sum(p.numel() for p in model.parameters())

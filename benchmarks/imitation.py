@@ -41,6 +41,7 @@ def main():
     p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
+    p.add_argument('--plan-every', type=int, default=None, help="the objectives replan every this many env steps (None: the preset's)")
     p.add_argument('--bc-steps', type=int, default=4000)
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
@@ -62,7 +63,7 @@ def main():
            'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
     res['policies']['expert (dataset)'] = figures(data, env_id, ds)
-    runs = {o: get_plan_config(a.plan, objective=o) for o in a.objectives}
+    runs = {o: get_plan_config(a.plan, objective=o, plan_every=a.plan_every) for o in a.objectives}
     if a.as_policy: runs['policy'] = get_plan_config(a.plan, **ARGMAX_POLICY)
     for name, plan in each_action(runs, a.actions or [get_plan_config(a.plan).action]).items():
         c0 = time.process_time()

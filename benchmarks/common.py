@@ -26,33 +26,43 @@ def save_results(res: dict, out: str | None, name: str) -> Path:
 
 
 def mlp_checkpoints(X: torch.Tensor, Y: torch.Tensor, n_params: int, at: list[int], batch_size: int = 256, lr: float = 3e-4,
-                    seed: int = 0):
+                    seed: int = 0, n_classes: int | None = None):
     """An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`, trained to each
-    step count of `at` in turn: yields `(steps, predict function, its size)` there (the net keeps training after each)."""
+    step count of `at` in turn: yields `(steps, predict function, its size)` there (the net keeps training after each).
+    With `n_classes`, `Y` holds class indices (bins) per column instead: the net classifies each column (cross-entropy)
+    and predicts the likeliest class of each, as TT's argmax action tokens do."""
     torch.manual_seed(seed)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     I, A = X.shape[1], Y.shape[1]
-    width = int((-(I + A + 4) + np.sqrt((I + A + 4) ** 2 + 8 * n_params)) / 4)   # ~2*w^2 + (I+A)*w parameters
+    out = A * (n_classes or 1)
+    width = int((-(I + out + 4) + np.sqrt((I + out + 4) ** 2 + 8 * n_params)) / 4)   # ~2*w^2 + (I+out)*w parameters
     net = nn.Sequential(nn.Linear(I, width), nn.ReLU(), nn.Linear(width, width), nn.ReLU(),
-                        nn.Linear(width, width), nn.ReLU(), nn.Linear(width, A))
+                        nn.Linear(width, width), nn.ReLU(), nn.Linear(width, out))
     opt = torch.optim.AdamW(net.parameters(), lr=lr, weight_decay=1e-4)
     g = torch.Generator().manual_seed(seed)
-    predict = lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd).detach().numpy()
+    forward = lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd)
+    if n_classes:
+        loss_fn = lambda x, y: nn.functional.cross_entropy(forward(x).view(-1, n_classes), y.long().view(-1))
+        predict = lambda x: forward(x).detach().view(len(x), A, n_classes).argmax(-1).numpy()
+    else:
+        loss_fn = lambda x, y: ((forward(x) - y) ** 2).mean()
+        predict = lambda x: forward(x).detach().numpy()
     done, size = 0, sum(p.numel() for p in net.parameters())
     for target in sorted(at):
         net.train()
         for _ in range(target - done):
             i = torch.randint(0, len(X), (batch_size,), generator=g)
-            loss = ((net((X[i] - mu) / sd) - Y[i]) ** 2).mean()
+            loss = loss_fn(X[i], Y[i])
             opt.zero_grad(); loss.backward(); opt.step()
         done = target
         net.eval()
         yield target, predict, size
 
 
-def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0):
-    "An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`: (predict function, its size)."
-    (_, predict, size), = mlp_checkpoints(X, Y, n_params, [steps], batch_size, lr, seed)
+def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0,
+            n_classes: int | None = None):
+    "An MLP (3 hidden layers) of about `n_params` parameters regressing (or classifying) `Y` on standardized `X`: (predict function, its size)."
+    (_, predict, size), = mlp_checkpoints(X, Y, n_params, [steps], batch_size, lr, seed, n_classes)
     return predict, size
 
 

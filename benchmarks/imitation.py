@@ -7,6 +7,10 @@ only the action tokens'), BC and nothing else on the same env seeds (`seed + 100
 return and normalized score next to the dataset's own (the expert's) return, and writes
 `results/imitation-<env>-expert.json`.
 
+--bc-tokens adds BC rows that see the world through TT's tokens (the run's discretizer): observations rounded
+to their bins' centres, actions as the likeliest bin of a classifier, and both at once. They say how much of a
+gap between TT and BC the tokens alone cost, before any sequence model or search.
+
     tt-collect --env-id Hopper-v5 --policy sac --sac-steps 60000 --sac-stochastic --dataset-id tt/hopper/medium-v0 --n-episodes 50 --n-envs 1
     tt-train --dataset tt/hopper/expert-v0 --run-dir runs/hopper-expert --eval-episodes 0
     python benchmarks/imitation.py --dataset tt/hopper/expert-v0 --tt-run runs/hopper-expert --episodes 10
@@ -14,8 +18,9 @@ return and normalized score next to the dataset's own (the expert's) return, and
 import argparse, time
 from pathlib import Path
 import numpy as np
-from common import ARGMAX_POLICY, each_action, save_results
-from quality import BCPolicy, train_bc
+import torch
+from common import ARGMAX_POLICY, each_action, fit_mlp, save_results
+from quality import BCPolicy, bc_data, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.plan_config import ACTIONS, OBJECTIVES, get_plan_config
@@ -32,6 +37,25 @@ def figures(returns, env_id, ds) -> dict:
             'score_mean': None if s is None else float(s.mean()), 'score_std': None if s is None else float(s.std())}
 
 
+BC_TOKENS = {'BC, observations at bin centres': (True, False), 'BC, argmax action bins': (False, True),
+             "BC through TT's tokens (both)": (True, True)}
+
+
+def train_token_bc(ds, disc, n_params: int, steps: int, obs_bins: bool, act_bins: bool, seed: int = 0):
+    """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
+    and when acting), with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
+    likeliest bin's centre. Returns the act function (observations -> actions)."""
+    X, Y = bc_data(ds)
+    O, A = X.shape[1], Y.shape[1]
+    obs, act = slice(0, O), slice(O, O + A)
+    to_centres = lambda x: disc.decode(disc.encode(torch.as_tensor(x, dtype=torch.float32), dims=obs), dims=obs)
+    if obs_bins: X = to_centres(X)
+    if act_bins: Y = disc.encode(Y, dims=act)
+    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None)
+    out = (lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy()) if act_bins else (lambda y: y)
+    return (lambda x: out(fn(to_centres(x)))) if obs_bins else (lambda x: out(fn(x)))
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', required=True, help='an expert Minari dataset, e.g. tt/hopper/expert-v0')
@@ -45,6 +69,8 @@ def main():
     p.add_argument('--bc-steps', type=int, default=4000)
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
+    p.add_argument('--bc-tokens', action='store_true',
+                   help="also BC through TT's tokens: observations at bin centres, argmax action bins, and both")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()
@@ -63,26 +89,32 @@ def main():
            'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
     res['policies']['expert (dataset)'] = figures(data, env_id, ds)
-    runs = {o: get_plan_config(a.plan, objective=o, plan_every=a.plan_every) for o in a.objectives}
-    if a.as_policy: runs['policy'] = get_plan_config(a.plan, **ARGMAX_POLICY)
+    runs = {f'TT, {o}': get_plan_config(a.plan, objective=o, plan_every=a.plan_every) for o in a.objectives}
+    if a.as_policy: runs['TT as a policy (H=1, B=1)'] = get_plan_config(a.plan, **ARGMAX_POLICY)
     for name, plan in each_action(runs, a.actions or [get_plan_config(a.plan).action]).items():
         c0 = time.process_time()
         m = evaluate(model, disc, ds, a.episodes, plan=plan, seed=seed)
-        cpu[f'tt_{name}'] = time.process_time() - c0
-        label = name.replace('policy', 'TT as a policy (H=1, B=1)', 1) if name.startswith('policy') else f'TT, {name}'
-        res['policies'][label], res['plans'][name] = figures(m['returns'], env_id, ds), m['plan']
+        cpu[name] = time.process_time() - c0
+        res['policies'][name], res['plans'][name] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()
     bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
     bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
     cpu['bc'] = time.process_time() - c0
     res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
+    if a.bc_tokens:
+        for name, (obs_bins, act_bins) in BC_TOKENS.items():
+            c0 = time.process_time()
+            fn = train_token_bc(ds, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed)
+            m = rollout(lambda o, act, n: BCPolicy(fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
+            cpu[name] = time.process_time() - c0
+            res['policies'][name] = figures(m['returns'], env_id, ds)
     print(f"\n{a.dataset} ({env_id}), {a.episodes} episodes; TT {n_params/1e6:.2f}M params ({a.tt_run}), BC {bc_params/1e6:.2f}M")
     width = max(map(len, res['policies']))
     print(f"{'policy':<{width}} {'return':>18} {'normalized score':>18}")
     for name, f in res['policies'].items():
         score = f"{f['score_mean']:.1f} ± {f['score_std']:.1f}" if f['score_mean'] is not None else '-'
         print(f"{name:<{width}} {f['return_mean']:>9.1f} ± {f['return_std']:<6.1f} {score:>18}")
-    print('CPU minutes: ' + ', '.join(f"{k} {v / 60:.1f}" for k, v in cpu.items()))
+    print('CPU minutes: ' + '; '.join(f"{k}: {v / 60:.1f}" for k, v in cpu.items()))
     env = env_id.split('-')[0].lower()
     save_results(res, a.out, f"imitation-{env}-expert")
 

@@ -26,11 +26,12 @@ def save_results(res: dict, out: str | None, name: str) -> Path:
 
 
 def mlp_checkpoints(X: torch.Tensor, Y: torch.Tensor, n_params: int, at: list[int], batch_size: int = 256, lr: float = 3e-4,
-                    seed: int = 0, n_classes: int | None = None):
+                    seed: int = 0, n_classes: int | None = None, output: str | None = None):
     """An MLP (3 hidden layers) of about `n_params` parameters regressing `Y` on standardized `X`, trained to each
     step count of `at` in turn: yields `(steps, predict function, its size)` there (the net keeps training after each).
     With `n_classes`, `Y` holds class indices (bins) per column instead: the net classifies each column (cross-entropy)
-    and predicts the likeliest class of each, as TT's argmax action tokens do."""
+    and predicts the likeliest class of each, as TT's argmax action tokens do, or with `output='probs'` each column's
+    class probabilities `(rows, columns, n_classes)`."""
     torch.manual_seed(seed)
     mu, sd = X.mean(0), X.std(0) + 1e-6
     I, A = X.shape[1], Y.shape[1]
@@ -43,7 +44,8 @@ def mlp_checkpoints(X: torch.Tensor, Y: torch.Tensor, n_params: int, at: list[in
     forward = lambda x: net((torch.as_tensor(x, dtype=torch.float32) - mu) / sd)
     if n_classes:
         loss_fn = lambda x, y: nn.functional.cross_entropy(forward(x).view(-1, n_classes), y.long().view(-1))
-        predict = lambda x: forward(x).detach().view(len(x), A, n_classes).argmax(-1).numpy()
+        logits = lambda x: forward(x).detach().view(len(x), A, n_classes)
+        predict = (lambda x: logits(x).softmax(-1).numpy()) if output == 'probs' else (lambda x: logits(x).argmax(-1).numpy())
     else:
         loss_fn = lambda x, y: ((forward(x) - y) ** 2).mean()
         predict = lambda x: forward(x).detach().numpy()
@@ -60,9 +62,9 @@ def mlp_checkpoints(X: torch.Tensor, Y: torch.Tensor, n_params: int, at: list[in
 
 
 def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_size: int = 256, lr: float = 3e-4, seed: int = 0,
-            n_classes: int | None = None):
+            n_classes: int | None = None, output: str | None = None):
     "An MLP (3 hidden layers) of about `n_params` parameters regressing (or classifying) `Y` on standardized `X`: (predict function, its size)."
-    (_, predict, size), = mlp_checkpoints(X, Y, n_params, [steps], batch_size, lr, seed, n_classes)
+    (_, predict, size), = mlp_checkpoints(X, Y, n_params, [steps], batch_size, lr, seed, n_classes, output)
     return predict, size
 
 

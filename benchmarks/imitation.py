@@ -8,8 +8,8 @@ return and normalized score next to the dataset's own (the expert's) return, and
 `results/imitation-<env>-expert.json`.
 
 --bc-tokens adds BC rows that see the world through TT's tokens (the run's discretizer): observations rounded
-to their bins' centres, actions as the likeliest bin of a classifier, and both at once. They say how much of a
-gap between TT and BC the tokens alone cost, before any sequence model or search.
+to their bins' centres, actions as the likeliest bin of a classifier, both at once, and the classifier's expected
+bin value. They say how much of a gap between TT and BC the tokens alone cost, before any sequence model or search.
 
     tt-collect --env-id Hopper-v5 --policy sac --sac-steps 60000 --sac-stochastic --dataset-id tt/hopper/medium-v0 --n-episodes 50 --n-envs 1
     tt-train --dataset tt/hopper/expert-v0 --run-dir runs/hopper-expert --eval-episodes 0
@@ -37,22 +37,25 @@ def figures(returns, env_id, ds) -> dict:
             'score_mean': None if s is None else float(s.mean()), 'score_std': None if s is None else float(s.std())}
 
 
-BC_TOKENS = {'BC, observations at bin centres': (True, False), 'BC, argmax action bins': (False, True),
-             "BC through TT's tokens (both)": (True, True)}
+BC_TOKENS = {'BC, observations at bin centres': (True, None), 'BC, argmax action bins': (False, 'argmax'),
+             "BC through TT's tokens (both)": (True, 'argmax'), "BC, action bins' expected value": (False, 'mean')}
 
 
-def train_token_bc(ds, disc, n_params: int, steps: int, obs_bins: bool, act_bins: bool, seed: int = 0):
+def train_token_bc(ds, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0):
     """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
-    and when acting), with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
-    likeliest bin's centre. Returns the act function (observations -> actions)."""
+    and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
+    likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
+    Returns the act function (observations -> actions)."""
     X, Y = bc_data(ds)
     O, A = X.shape[1], Y.shape[1]
     obs, act = slice(0, O), slice(O, O + A)
     to_centres = lambda x: disc.decode(disc.encode(torch.as_tensor(x, dtype=torch.float32), dims=obs), dims=obs)
     if obs_bins: X = to_centres(X)
     if act_bins: Y = disc.encode(Y, dims=act)
-    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None)
-    out = (lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy()) if act_bins else (lambda y: y)
+    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,
+                    output='probs' if act_bins == 'mean' else None)
+    out = {None: lambda y: y, 'argmax': lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy(),
+           'mean': lambda p: disc.expectation(torch.as_tensor(p), dims=act).numpy()}[act_bins]
     return (lambda x: out(fn(to_centres(x)))) if obs_bins else (lambda x: out(fn(x)))
 
 
@@ -70,7 +73,7 @@ def main():
     p.add_argument('--episodes', type=int, default=10)
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--bc-tokens', action='store_true',
-                   help="also BC through TT's tokens: observations at bin centres, argmax action bins, and both")
+                   help="also BC through TT's tokens: observations at bin centres, argmax action bins, both, expected action bins")
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', default=None)
     a = p.parse_args()

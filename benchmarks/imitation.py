@@ -41,12 +41,11 @@ BC_TOKENS = {'BC, observations at bin centres': (True, None), 'BC, argmax action
              "BC through TT's tokens (both)": (True, 'argmax'), "BC, action bins' expected value": (False, 'mean')}
 
 
-def train_token_bc(ds, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0):
+def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0):
     """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
     and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
     likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
-    Returns the act function (observations -> actions)."""
-    X, Y = bc_data(ds)
+    `X`, `Y`: the dataset's observations and actions (`bc_data`). Returns the act function (observations -> actions)."""
     O, A = X.shape[1], Y.shape[1]
     obs, act = slice(0, O), slice(O, O + A)
     to_centres = lambda x: disc.decode(disc.encode(torch.as_tensor(x, dtype=torch.float32), dims=obs), dims=obs)
@@ -56,7 +55,8 @@ def train_token_bc(ds, disc, n_params: int, steps: int, obs_bins: bool, act_bins
                     output='probs' if act_bins == 'mean' else None)
     out = {None: lambda y: y, 'argmax': lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy(),
            'mean': lambda p: disc.expectation(torch.as_tensor(p), dims=act).numpy()}[act_bins]
-    return (lambda x: out(fn(to_centres(x)))) if obs_bins else (lambda x: out(fn(x)))
+    inp = to_centres if obs_bins else (lambda x: x)
+    return lambda x: out(fn(inp(x)))
 
 
 def main():
@@ -105,9 +105,10 @@ def main():
     cpu['bc'] = time.process_time() - c0
     res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
     if a.bc_tokens:
+        X, Y = bc_data(ds)                                    # read once for every token row
         for name, (obs_bins, act_bins) in BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(ds, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed)
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed)
             m = rollout(lambda o, act, n: BCPolicy(fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
             cpu[name] = time.process_time() - c0
             res['policies'][name] = figures(m['returns'], env_id, ds)

@@ -11,8 +11,8 @@ from .config import flag
 from .model import TTConfig
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'RECIPE_REPLACES', 'RECIPE_MEAN_ACTIONS',
-           'PlanConfig', 'preset_for', 'recipe_preset', 'get_plan_config']
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'RECIPE_REPLACES',
+           'RECIPE_MEAN_ACTIONS', 'PlanConfig', 'preset_for', 'recipe_preset', 'get_plan_config']
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de20
 @dataclass
@@ -69,10 +69,12 @@ PRESETS = {
 }
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de1e
+WAY_PRESETS = ('imitation', 'mean-actions')    # presets named for a way of planning, not for an env
+
 def preset_for(dataset_id: str) -> str:
     "The preset named after the env (and level) in a Minari `dataset_id`; the paper's default otherwise."
     name = dataset_id.lower()
-    for key in sorted((k for k in PRESETS if not k.startswith('tiny') and k not in ('imitation', 'mean-actions')), key=len, reverse=True):
+    for key in sorted((k for k in PRESETS if not k.startswith('tiny') and k not in WAY_PRESETS), key=len, reverse=True):
         if all(part in name for part in key.split('-', 1)): return key
     return 'halfcheetah'
 
@@ -85,9 +87,9 @@ def recipe_preset(dataset_id: str) -> str:
     They cost up to 8 times as much per plan here, and the diagnosis in `benchmarks/README.md` found the points
     lost elsewhere; name the paper's preset (`--preset hopper`) to use it. Walker2d's sets also take the
     expected action (`mean-actions`), which lifted medium from 38.9 to 56.3 and medium-replay from 19.6 to 34.8."""
-    name = preset_for(dataset_id)
-    if name.split('-')[0] in RECIPE_MEAN_ACTIONS: return 'mean-actions'
-    return 'halfcheetah' if name.split('-')[0] in RECIPE_REPLACES else name
+    name = preset_for(dataset_id); env = name.split('-')[0]
+    if env in RECIPE_MEAN_ACTIONS: return 'mean-actions'
+    return 'halfcheetah' if env in RECIPE_REPLACES else name
 
 def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanConfig:
     """The planner's settings: `plan` is a `PlanConfig`, a preset name, or a dataset id (whose env names the preset,

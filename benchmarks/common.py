@@ -68,6 +68,28 @@ def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_s
     return predict, size
 
 
+def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0,
+                   obs_dim: int | None = None):
+    """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
+    and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
+    likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
+    `X`, `Y`: inputs and actions; `X`'s first `obs_dim` columns (default: all) are the observation `disc` starts with
+    and the rest (a goal) pass through. Returns the act function (inputs -> actions)."""
+    O, A = obs_dim or X.shape[1], Y.shape[1]
+    obs, act = slice(0, O), slice(O, O + A)
+    def to_centres(x):
+        x = torch.as_tensor(x, dtype=torch.float32)
+        return torch.cat([disc.decode(disc.encode(x[:, obs], dims=obs), dims=obs), x[:, O:]], 1)
+    if obs_bins: X = to_centres(X)
+    if act_bins: Y = disc.encode(Y, dims=act)
+    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,
+                    output='probs' if act_bins == 'mean' else None)
+    out = {None: lambda y: y, 'argmax': lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy(),
+           'mean': lambda p: disc.expectation(torch.as_tensor(p), dims=act).numpy()}[act_bins]
+    inp = to_centres if obs_bins else (lambda x: x)
+    return lambda x: out(fn(inp(x)))
+
+
 def reprefill_sharing(model, disc, prefix: torch.Tensor, cfg, generators=None) -> dict:
     """Row-tokens the planner re-prefills when the window moves, against the distinct ones: rows of an env whose
     planned tokens agree up to a transition's end share that transition's keys and values, so a trie over the

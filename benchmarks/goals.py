@@ -6,6 +6,10 @@ final position), and runs TT, BC, the behaviour policy and uniform random action
 pairs (the env's own random ones, seeds `seed + 10000 + k`). Prints the success rate and the mean steps
 to the goal of those that got there.
 
+--bc-tokens adds goal-conditioned BC rows that act through TT's action bins (the likeliest bin, and the bins'
+expected value): what the action tokens alone cost. --context-transitions runs every TT row once per context
+length given (the transitions of history the model sees), to say how much the model leans on its past.
+
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
     python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20
 """
@@ -13,7 +17,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
-from common import ARGMAX_POLICY, each_action, fit_mlp, save_results
+from common import ARGMAX_POLICY, each_action, fit_mlp, save_results, train_token_bc
 from tt_nbdev.collect import RandomPolicy, WaypointPolicy
 from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
@@ -51,7 +55,7 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-NAME = 58   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1), mean actions', fits
+NAME = 70   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1), mean actions, context 5', fits
 
 
 def row(name, m): return f"{name:<{NAME}} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
@@ -70,6 +74,9 @@ def main():
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
+    p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins: argmax and expected value")
+    p.add_argument('--context-transitions', type=int, nargs='+', default=None,
+                   help="run each TT row with each of these context lengths (default: the preset's)")
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
     p.add_argument('--behaviour-std', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=0)
@@ -91,6 +98,8 @@ def main():
     runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
     if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
     runs = each_action(runs, a.actions or [plan.action])
+    if a.context_transitions:
+        runs = {f'{name}, context {c}': get_plan_config(cfg, context_transitions=c) for name, cfg in runs.items() for c in a.context_transitions}
     for name, cfg in runs.items():
         c0 = time.process_time()
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
@@ -101,6 +110,14 @@ def main():
     run = lambda make: success_metrics(steps(make))
     bc_steps = steps(lambda o, act, n: GoalBC(bc_fn, o, act)).tolist()
     bc = success_metrics(bc_steps)
+    token_bc = {}
+    if a.bc_tokens:
+        X, Y = goal_bc_data(ds, model.config.goal_dims)
+        for name, act_bins in (('goal-conditioned BC, argmax action bins', 'argmax'), ("goal-conditioned BC, action bins' expected value", 'mean')):
+            c0 = time.process_time()
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, False, act_bins, seed=a.seed, obs_dim=flat_dim(ds.observation_space))
+            token_bc[name] = run(lambda o, act, n: GoalBC(fn, o, act))
+            cpu[name] = time.process_time() - c0
     behaviour = run(lambda o, act, n: FunctionPolicy(WaypointPolicy(env_id, a.behaviour_noise, a.behaviour_std, seed)))
     rand = run(lambda o, act, n: FunctionPolicy(RandomPolicy(act, seed)))
     starts_goals = []                                                   # each pair's start and goal, from the same reset seeds
@@ -111,7 +128,7 @@ def main():
     env.close()
     print(f"\n{a.dataset} ({env_id}), {a.episodes} start/goal pairs; TT {n_params/1e6:.2f}M params, BC {bc_params/1e6:.2f}M")
     print(f"{'policy':<{NAME}} {'success':>8} {'steps to goal':>14}")
-    results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc}
+    results = {'random actions': rand, 'behaviour (waypoint + noise)': behaviour, 'goal-conditioned BC (MLP)': bc, **token_bc}
     label = lambda name: name.replace('policy', 'goal-conditioned TT as a policy (H=1, B=1)', 1) if name.startswith('policy') else f'goal-conditioned TT, {name}'
     for name, tt in tts.items(): results[label(name)] = {k: tt[k] for k in ('success_rate', 'steps_to_goal')}
     for name, m in results.items(): print(row(name, m))

@@ -18,8 +18,7 @@ bin value. They say how much of a gap between TT and BC the tokens alone cost, b
 import argparse, time
 from pathlib import Path
 import numpy as np
-import torch
-from common import ARGMAX_POLICY, each_action, fit_mlp, save_results
+from common import ARGMAX_POLICY, each_action, save_results, train_token_bc
 from quality import BCPolicy, bc_data, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
@@ -39,24 +38,6 @@ def figures(returns, env_id, ds) -> dict:
 
 BC_TOKENS = {'BC, observations at bin centres': (True, None), 'BC, argmax action bins': (False, 'argmax'),
              "BC through TT's tokens (both)": (True, 'argmax'), "BC, action bins' expected value": (False, 'mean')}
-
-
-def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0):
-    """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
-    and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
-    likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
-    `X`, `Y`: the dataset's observations and actions (`bc_data`). Returns the act function (observations -> actions)."""
-    O, A = X.shape[1], Y.shape[1]
-    obs, act = slice(0, O), slice(O, O + A)
-    to_centres = lambda x: disc.decode(disc.encode(torch.as_tensor(x, dtype=torch.float32), dims=obs), dims=obs)
-    if obs_bins: X = to_centres(X)
-    if act_bins: Y = disc.encode(Y, dims=act)
-    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,
-                    output='probs' if act_bins == 'mean' else None)
-    out = {None: lambda y: y, 'argmax': lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy(),
-           'mean': lambda p: disc.expectation(torch.as_tensor(p), dims=act).numpy()}[act_bins]
-    inp = to_centres if obs_bins else (lambda x: x)
-    return lambda x: out(fn(inp(x)))
 
 
 def main():
@@ -91,7 +72,8 @@ def main():
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'seed_base': seed, 'tt_run': a.tt_run,
            'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
-    res['policies']['expert (dataset)'] = figures(data, env_id, ds)
+    level = a.dataset.rsplit('/', 1)[-1].rsplit('-v', 1)[0]            # 'expert' for tt/hopper/expert-v0
+    res['policies'][f'{level} (dataset)'] = figures(data, env_id, ds)
     runs = {f'TT, {o}': get_plan_config(a.plan, objective=o, plan_every=a.plan_every) for o in a.objectives}
     if a.as_policy: runs['TT as a policy (H=1, B=1)'] = get_plan_config(a.plan, **ARGMAX_POLICY)
     for name, plan in each_action(runs, a.actions or [get_plan_config(a.plan).action]).items():

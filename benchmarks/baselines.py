@@ -16,15 +16,17 @@ scored with the dataset's reference scores.
     python benchmarks/baselines.py --dataset tt/hopper/medium-v0 --algo td3bc   # one cell
     python benchmarks/baselines.py --dataset tt/hopper/medium-v0 --algo all
     python benchmarks/baselines.py --table          # README table + bar chart from benchmarks/results/
+    python benchmarks/baselines.py --table --results benchmarks/results/first-sets   # the first collection's table
 
-Each cell writes benchmarks/results/baselines/<dataset>-<algo>.json (returns, scores, CPU seconds).
+Each cell writes <results>/baselines/<dataset>-<algo>.json (returns, scores, CPU seconds); --results (default
+benchmarks/results) is also where --table reads `quality-*.json` and the cells and draws `baselines.png`.
 """
 import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 VENV = HERE / '.d3rlpy-venv'
-OUT = HERE / 'results' / 'baselines'
+RESULTS = HERE / 'results'                    # --results: where cells, quality-*.json and the table live
 ALGOS = ('td3bc', 'iql', 'cql', 'dt')
 BUDGET = 400 * 256 * 10                       # transitions TT's default run trains on
 SEED_BASE = 10_000                             # episode k is reset with SEED_BASE + k, as in quality.py
@@ -100,7 +102,7 @@ def evaluate(algo, name, env_id, n_episodes, best_return, max_steps):
     return returns, lengths
 
 
-def run_cell(dataset_id, name, n_episodes, seed, max_steps):
+def run_cell(dataset_id, name, n_episodes, seed, max_steps, results: Path = RESULTS):
     import d3rlpy, numpy as np
     eps, env_id, (lo, hi) = episodes(dataset_id)
     best = max(float(e['rew'].sum()) for e in eps)
@@ -117,8 +119,8 @@ def run_cell(dataset_id, name, n_episodes, seed, max_steps):
                score_mean=float(np.mean(scores)), score_std=float(np.std(scores)), return_mean=float(np.mean(returns)),
                cpu_seconds_train=c1 - c0, cpu_seconds_eval=c2 - c1, wall_seconds_train=w1 - w0, wall_seconds_eval=w2 - w1,
                ref_scores=[lo, hi], target_return=best if name == 'dt' else None, threads=int(os.environ.get('OMP_NUM_THREADS', 0)) or None)
-    OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / f"{dataset_id.replace('/', '-')}-{name}.json"
+    path = results / 'baselines' / f"{dataset_id.replace('/', '-')}-{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=2) + '\n')
     print(f"{dataset_id} {name}: score {res['score_mean']:.1f} ± {res['score_std']:.1f} over {n_episodes} episodes "
           f"(return {res['return_mean']:.1f}); {steps} steps, CPU {c1 - c0:.0f} s training, {c2 - c1:.0f} s evaluating -> {path}")
@@ -142,10 +144,10 @@ def behaviour_scores(dataset_id: str):
     return None if s is None else (float(np.mean(s)), float(np.std(s)))
 
 
-def cells(dataset_id: str) -> dict:
+def cells(dataset_id: str, results: Path = RESULTS) -> dict:
     "Each column's (mean, std, CPU seconds or None) for a dataset, from the JSON files the scripts wrote; missing ones left out."
     key, out = dataset_id.replace('/', '-'), {}
-    q = HERE / 'results' / f'quality-{key}.json'
+    q = results / f'quality-{key}.json'
     q = json.loads(q.read_text()) if q.exists() else None
     for col, src, name in COLUMNS:
         if col == 'behaviour data' and q is None and (data := behaviour_scores(dataset_id)) is not None: out[col] = (*data, None)
@@ -158,17 +160,17 @@ def cells(dataset_id: str) -> dict:
             else: cost = (cpu.get('bc_train'), cpu.get('bc_eval'))
             cost = sum(cost) if None not in cost else None
             out[col] = (q[name]['score_mean'], q[name]['score_std'], None if col == 'behaviour data' else cost)
-        elif (f := OUT / f'{key}-{src}.json').exists():
+        elif (f := results / 'baselines' / f'{key}-{src}.json').exists():
             r = json.loads(f.read_text())
             out[col] = (r['score_mean'], r['score_std'], r['cpu_seconds_train'] + r['cpu_seconds_eval'])
     return out
 
 
-def table(datasets: list[str], png: Path):
-    "Print the README table (normalized score mean ± std, CPU time) and draw it as grouped bars."
+def table(datasets: list[str], results: Path = RESULTS):
+    "Print the README table (normalized score mean ± std, CPU time) and draw it as grouped bars into `results`/baselines.png."
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    rows = {d: cells(d) for d in datasets}
+    rows = {d: cells(d, results) for d in datasets}
     print('| dataset | ' + ' | '.join(c for c, *_ in COLUMNS) + ' |')
     print('|---|' + '---|' * len(COLUMNS))
     for d, r in rows.items():
@@ -182,6 +184,7 @@ def table(datasets: list[str], png: Path):
         if ys: ax.bar(xs, [y[0] for y in ys], w, yerr=[y[1] for y in ys], label=c, capsize=2)
     ax.set_xticks(range(len(datasets)), [d.split('/', 1)[1] for d in datasets], fontsize=8)
     ax.set_ylabel('normalized score'); ax.axhline(0, c='k', lw=0.5); ax.legend(fontsize=7, ncol=4)
+    png = results / 'baselines.png'
     fig.tight_layout(); fig.savefig(png, dpi=110)
     print(f"wrote {png}")
 
@@ -195,15 +198,16 @@ def main():
     p.add_argument('--max-episode-steps', type=int, default=None, help="cap on episode length; None: the env's own limit")
     p.add_argument('--root', default=None, help='Minari store holding the dataset (default: MINARI_DATASETS_PATH or ~/.minari/datasets)')
     p.add_argument('--table', nargs='*', default=None, metavar='DATASET',
-                   help='print the README table and draw benchmarks/results/baselines.png for these datasets (default: all with results)')
+                   help='print the README table and draw <results>/baselines.png for these datasets (default: all with results)')
+    p.add_argument('--results', type=Path, default=RESULTS, help='folder of the cells (baselines/), the quality-*.json files and the table')
     a = p.parse_args()
     if a.table is not None:
-        files = [*OUT.glob('*.json'), *(HERE / 'results').glob('quality-*.json')]
-        return table(a.table or sorted({json.loads(f.read_text())['dataset'] for f in files}), HERE / 'results' / 'baselines.png')
+        files = [*(a.results / 'baselines').glob('*.json'), *a.results.glob('quality-*.json')]
+        return table(a.table or sorted({json.loads(f.read_text())['dataset'] for f in files}), a.results)
     if a.root: os.environ['MINARI_DATASETS_PATH'] = str(Path(a.root).absolute())
     try: import d3rlpy  # noqa: F401
     except ImportError: ensure_venv()
-    for name in (ALGOS if a.algo == 'all' else [a.algo]): run_cell(a.dataset, name, a.episodes, a.seed, a.max_episode_steps)
+    for name in (ALGOS if a.algo == 'all' else [a.algo]): run_cell(a.dataset, name, a.episodes, a.seed, a.max_episode_steps, a.results.absolute())
 
 
 if __name__ == '__main__':

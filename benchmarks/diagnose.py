@@ -140,10 +140,12 @@ def main():
     p.add_argument('--table-cell', nargs=2, metavar=('STEP', 'POLICY'), default=None,
                    help="write the TT cell of the baselines table (quality-<dataset>.json) from this result file's "
                         "STEP and POLICY (policy, planner or big_planner); its BC and data cells stay")
+    p.add_argument('--results', type=Path, default=RESULTS,
+                   help="the table's folder, holding quality-<dataset>.json (benchmarks/results/first-sets for the first sets)")
     a = p.parse_args()
     if a.plot: return plot(a.plot)
     if a.report: return report(a.report)
-    if a.table_cell: return table_cell(a.dataset, Path(a.out or RESULTS / f"diagnose-{a.dataset.replace('/', '-')}.json"), *a.table_cell)
+    if a.table_cell: return table_cell(a.dataset, Path(a.out or RESULTS / f"diagnose-{a.dataset.replace('/', '-')}.json"), *a.table_cell, a.results)
     if not (a.dataset and a.run and a.steps): p.error('--dataset, --run and --steps are needed (or --plot FILES)')
     run, out = Path(a.run), Path(a.out or RESULTS / f"diagnose-{a.dataset.replace('/', '-')}.json")
     res = json.loads(out.read_text()) if out.exists() else {}
@@ -247,11 +249,11 @@ def report(files):
               f"reward |error| {[round(x, 2) for x in ol['reward_abs_error']]}")
 
 
-def table_cell(dataset: str, diag: Path, step: str, name: str):
-    "Put TT's figures at `step` with policy `name` into the baselines table's `quality-tt-<dataset>.json`."
+def table_cell(dataset: str, diag: Path, step: str, name: str, results: Path = RESULTS):
+    "Put TT's figures at `step` with policy `name` into the baselines table's `quality-tt-<dataset>.json` in `results`."
     r = json.loads(diag.read_text())
     m = r['tt'][step][name]
-    q_path = RESULTS / f"quality-{dataset.replace('/', '-')}.json"
+    q_path = results / f"quality-{dataset.replace('/', '-')}.json"
     q = json.loads(q_path.read_text())
     q['Trajectory Transformer'] = {k: m[k] for k in ('return_mean', 'return_std', 'score_mean', 'score_std')}
     q.update(tt_run=r['run'], plan=m['plan'], tt_train_seconds=r['tt'][step]['train_seconds'], tt_step=int(step), tt_policy=name,

@@ -39,12 +39,6 @@ def goal_bc_data(ds, goal_dims):
     return torch.from_numpy(np.concatenate(xs)).float(), torch.from_numpy(np.concatenate(ys)).float()
 
 
-def train_goal_bc(ds, goal_dims, n_params: int, steps: int, seed: int = 0):
-    "An MLP of ~`n_params` parameters regressing actions on (observation, goal)."
-    X, Y = goal_bc_data(ds, goal_dims)
-    return fit_mlp(X, Y, n_params, steps, seed=seed)
-
-
 class GoalBC:
     "The goal-conditioned BC MLP under `rollout`: input the flat observation and the env's desired_goal."
     def __init__(self, act_fn, ospace, aspace): self.act_fn, self.ospace, self.aspace = act_fn, ospace, aspace
@@ -104,7 +98,8 @@ def main():
         c0 = time.process_time()
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
         cpu[f'tt_{name}'] = time.process_time() - c0
-    bc_fn, bc_params = train_goal_bc(ds, model.config.goal_dims, n_params, a.bc_steps, seed=a.seed)
+    X, Y = goal_bc_data(ds, model.config.goal_dims)                     # read once for BC and every token row
+    bc_fn, bc_params = fit_mlp(X, Y, n_params, a.bc_steps, seed=a.seed)   # an MLP regressing actions on (observation, goal)
     make_env = env_factory(ds)
     steps = lambda make: rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps']
     run = lambda make: success_metrics(steps(make))
@@ -112,7 +107,6 @@ def main():
     bc = success_metrics(bc_steps)
     token_bc = {}
     if a.bc_tokens:
-        X, Y = goal_bc_data(ds, model.config.goal_dims)
         for name, act_bins in (('goal-conditioned BC, argmax action bins', 'argmax'), ("goal-conditioned BC, action bins' expected value", 'mean')):
             c0 = time.process_time()
             fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, False, act_bins, seed=a.seed, obs_dim=flat_dim(ds.observation_space))

@@ -11,8 +11,8 @@ from .config import flag
 from .model import TTConfig
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'RECIPE_REPLACES',
-           'RECIPE_MEAN_ACTIONS', 'PlanConfig', 'preset_for', 'recipe_preset', 'get_plan_config']
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'RECIPE_PRESETS', 'PlanConfig',
+           'preset_for', 'recipe_preset', 'get_plan_config']
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de20
 @dataclass
@@ -78,8 +78,7 @@ def preset_for(dataset_id: str) -> str:
         if all(part in name for part in key.split('-', 1)): return key
     return 'halfcheetah'
 
-RECIPE_REPLACES = ('hopper', 'walker2d')    # envs whose paper presets give way to the default H=5, B=32
-RECIPE_MEAN_ACTIONS = ('walker2d',)   # envs whose sets act with the expected action instead
+RECIPE_PRESETS = {'hopper': 'halfcheetah', 'walker2d': 'mean-actions'}   # envs whose paper presets give way to another
 
 def recipe_preset(dataset_id: str) -> str:
     """The preset a dataset plans with by default: its env's paper preset, except Hopper's and Walker2d's wider or
@@ -87,9 +86,8 @@ def recipe_preset(dataset_id: str) -> str:
     They cost up to 8 times as much per plan here, and the diagnosis in `benchmarks/README.md` found the points
     lost elsewhere; name the paper's preset (`--preset hopper`) to use it. Walker2d's sets also take the
     expected action, replanning every 5 steps (`mean-actions`), which lifted medium from 38.9 to 56.3 and medium-replay from 19.6 to 34.8."""
-    name = preset_for(dataset_id); env = name.split('-')[0]
-    if env in RECIPE_MEAN_ACTIONS: return 'mean-actions'
-    return 'halfcheetah' if env in RECIPE_REPLACES else name
+    name = preset_for(dataset_id)
+    return RECIPE_PRESETS.get(name.split('-')[0], name)
 
 def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanConfig:
     """The planner's settings: `plan` is a `PlanConfig`, a preset name, or a dataset id (whose env names the preset,

@@ -8,7 +8,8 @@ from tt_nbdev.plan_config import get_plan_config
 
 RESULTS = Path(__file__).parent / 'results'
 NO_SEARCH = dict(horizon=1, beam_width=1, n_expand=1, plan_every=1)   # planner overrides for TT acting as a plain policy: one beam, one transition, every step
-ARGMAX_POLICY = dict(objective='action-likelihood', horizon=1, beam_width=1, plan_every=1)   # the same for a likelihood preset: each action token the model's argmax
+ARGMAX_POLICY = {**{k: v for k, v in NO_SEARCH.items() if k != 'n_expand'}, 'objective': 'action-likelihood'}   # the same for a likelihood
+                                                                 # preset (n_expand is the reward search's): each action token the model's argmax
 
 
 def each_action(plans: dict, actions) -> dict:

@@ -65,6 +65,8 @@ class TrainConfig:
     max_steps: Optional[int] = arg(None, "stop after this many optimizer steps, where the LR schedule ends; None: the recipe's "
                                          "length for the dataset (recipe_steps); 0: all n_epochs, the paper's schedule")
     warmup_tokens: Optional[int] = arg(None, "tokens of linear LR warmup; None: one epoch's worth, at most a tenth of the run")
+    ema: float = arg(0.0, "decay of an exponential moving average of the weights, which model.pt, snapshots and "
+                          "evaluations then hold (warmed up as min(ema, (1 + step) / (10 + step))); 0: the last weights")
     seed: int = arg(0, "seed of the weights, the data order and dropout")
     # where and how it runs
     run_dir: Optional[str] = arg(None, "output folder; None: runs/<dataset>-<date>-<time>")
@@ -104,6 +106,7 @@ def validate_train_config(cfg: TrainConfig):
         raise ValueError(f"--n-bins {cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
     if cfg.n_embd % cfg.n_head: raise ValueError(f"--n-embd {cfg.n_embd} must be divisible by --n-head {cfg.n_head}")
     if not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
+    if not 0 <= cfg.ema < 1: raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
     if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
     if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
@@ -290,11 +293,12 @@ class MetricsLog:
 def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfig, progress: bool = True) -> dict:
     "Plan `cfg.eval_episodes` episodes with the model, leaving the training's random streams and mode as they were."
     with preserved_rng():
+        was_training = model.training
         model.eval()
         try:
             return evaluate(model, discretizer, env, cfg.eval_episodes, plan=get_plan_config(cfg.plan or cfg.dataset),
                             seed=cfg.seed, max_episode_steps=cfg.eval_max_episode_steps, progress=progress)
-        finally: model.train()
+        finally: model.train(was_training)
 
 def eval_scalars(m: dict) -> dict:
     "The scalars of an evaluation worth a curve."
@@ -338,6 +342,7 @@ class Run:
     step: int                       # optimizer steps done
     started: tuple                  # (time.time(), time.process_time()), moved back by what a resumed run had spent
     log: MetricsLog | None = None   # process 0's
+    ema: TrajectoryTransformer | None = None   # the weights' moving average (--ema), in eval mode
 
     @property
     def main(self) -> bool: return self.rank == 0
@@ -345,6 +350,11 @@ class Run:
     def show(self) -> bool: return self.main and self.cfg.progress
     @property
     def run_dir(self) -> Path: return Path(self.cfg.run_dir)
+
+    @property
+    def policy(self) -> TrajectoryTransformer:
+        "The weights a run hands on (model.pt, snapshots, evaluations): the moving average with --ema, else the last."
+        return self.model if self.ema is None else self.ema
 
     def autocast(self):
         return torch.autocast(self.device.type, dtype=torch.bfloat16) if self.cfg.amp else contextlib.nullcontext()
@@ -354,11 +364,12 @@ class Run:
         epoch, batch = divmod(self.step, self.sched.steps_per_epoch)
         return {'step': self.step, 'epoch': epoch, 'batch_in_epoch': batch, 'tokens': self.sched.tokens_at(self.step),
                 'lr': self.cfg.lr * self.sched.lr_mult(self.step), 'optimizer': self.opt.state_dict(), 'rng': rng_state(),
-                'train_config': dataclasses.asdict(self.cfg), 'world_size': self.world, **spent(self.started)}
+                'train_config': dataclasses.asdict(self.cfg), 'world_size': self.world, **spent(self.started),
+                **({} if self.ema is None else {'ema': self.ema.state_dict()})}
 
     def save_model(self, name: str, cost: dict | None = None):
         "The weights, discretizer, step, config and `cost` (default: so far) as `name` in the run folder (`model.pt`, a snapshot)."
-        save_checkpoint(self.run_dir / name, self.model, self.ds.discretizer, step=self.step,
+        save_checkpoint(self.run_dir / name, self.policy, self.ds.discretizer, step=self.step,
                         train_config=dataclasses.asdict(self.cfg), **(cost or spent(self.started)))
 
 # %% ../nbs/06_training.ipynb #1a00639c
@@ -494,18 +505,20 @@ def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
     return source, ds
 
 def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:
-    "Model, optimizer and the step to start from, restored from `state` when resuming."
+    "Model, optimizer, the step to start from and the weights' moving average (None without --ema), restored from `state` when resuming."
     mconf = TTConfig(observation_dim=ds.observation_dim, action_dim=ds.action_dim, n_bins=cfg.n_bins,
                      n_transitions=cfg.n_transitions, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                      dropout=cfg.dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims)
     model = TrajectoryTransformer(mconf).to(device)
     opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
-    if state is None: return model, opt, 0
+    ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
+    if state is None: return model, opt, 0, ema
     if not np.array_equal(Discretizer.from_state_dict(state['discretizer']).edges, ds.discretizer.edges):
         raise ValueError(f"{cfg.run_dir}/checkpoint.pt was trained on different data: the bins of {cfg.dataset} have changed")
     model.load_state_dict(upgrade_state_dict(state['model'])); opt.load_state_dict(state['optimizer'])
+    if ema is not None: ema.load_state_dict(upgrade_state_dict(state['ema']))
     set_rng_state(state['rng'])
-    return model, opt, state['step']
+    return model, opt, state['step'], ema
 
 # %% ../nbs/06_training.ipynb #1a0063a3
 def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, autocast) -> tuple:
@@ -522,6 +535,17 @@ def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, 
     opt.step()
     return logits, loss, grad_norm
 
+# %% ../nbs/06_training.ipynb #e3a40002
+def ema_decay(decay: float, step: int) -> float:
+    "The moving average's decay after `step` earlier updates: `decay`, lowered early on so the start is soon forgotten."
+    return min(decay, (1 + step) / (10 + step))
+
+@torch.no_grad()
+def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float):
+    "Move each of `ema`'s weights a `1 - decay` part of the way to `model`'s; buffers are copied."
+    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
+    for b, m in zip(ema.buffers(), model.buffers()): b.copy_(m)
+
 # %% ../nbs/06_training.ipynb #1a0063a5
 def finish(run: Run) -> dict:
     """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the run's
@@ -536,7 +560,7 @@ def finish(run: Run) -> dict:
               'epochs': run.step / run.sched.steps_per_epoch, **cost,
               'dataset_return_mean': float(np.mean(run.ds.episode_returns)), 'eval': None}
     if run.cfg.eval_episodes:
-        m = evaluate_run(run.model, run.ds.discretizer, run.source, run.cfg, progress=run.show)
+        m = evaluate_run(run.policy, run.ds.discretizer, run.source, run.cfg, progress=run.show)
         run.log.log(run.step, eval_scalars(m))
         (d / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
         result['eval'] = m
@@ -569,10 +593,10 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     source, ds = build_data(cfg, main, world, main and cfg.progress)
     steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
-    model, opt, step = build_model(cfg, ds, device, state)
+    model, opt, step, ema = build_model(cfg, ds, device, state)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
-    run = Run(cfg, rank, world, device, source, ds, sched, model, net, opt, step, started)
+    run = Run(cfg, rank, world, device, source, ds, sched, model, net, opt, step, started, ema=ema)
     if main:
         run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
@@ -605,6 +629,7 @@ def run_loop(run: Run):
             batch = [t.to(run.device, non_blocking=True) for t in batch]
             lr = cfg.lr * sched.lr_mult(run.step + 1)
             logits, loss, grad_norm = train_step(run.net, run.model, run.opt, batch, lr, cfg, run.world, run.autocast)
+            if run.ema is not None: update_ema(run.ema, run.model, ema_decay(cfg.ema, run.step))
             run.step += 1; step = run.step; bar.update()
             if main and step == first + 10 and step < sched.total_steps:         # the time it will take, once it can be told
                 pace = (time.perf_counter() - t_first) / 10
@@ -622,7 +647,7 @@ def run_loop(run: Run):
                     run.log.log(step, scalars); t_log, step_log = now, step
                     bar.set_postfix(loss=f"{scalars['train/loss']:.3f}")
             if main and cfg.eval_every and step % cfg.eval_every == 0 and step < sched.total_steps:
-                run.log.log(step, eval_scalars(evaluate_run(run.model, run.ds.discretizer, run.source, cfg, progress=False)))
+                run.log.log(step, eval_scalars(evaluate_run(run.policy, run.ds.discretizer, run.source, cfg, progress=False)))
             if main and cfg.checkpoint_every and step % cfg.checkpoint_every == 0:
                 save_checkpoint(run.run_dir / 'checkpoint.pt', run.model, run.ds.discretizer, **run.checkpoint_state())
             if main and cfg.snapshot_every and step % cfg.snapshot_every == 0 and step < sched.total_steps:

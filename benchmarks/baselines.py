@@ -102,6 +102,11 @@ def evaluate(algo, name, env_id, n_episodes, best_return, max_steps):
     return returns, lengths
 
 
+def cell_path(results: Path, dataset_id: str, name: str) -> Path:
+    "Where one baseline cell's JSON lives in a table's `results` folder."
+    return results / 'baselines' / f"{dataset_id.replace('/', '-')}-{name}.json"
+
+
 def run_cell(dataset_id, name, n_episodes, seed, max_steps, results: Path = RESULTS):
     import d3rlpy, numpy as np
     eps, env_id, (lo, hi) = episodes(dataset_id)
@@ -119,7 +124,7 @@ def run_cell(dataset_id, name, n_episodes, seed, max_steps, results: Path = RESU
                score_mean=float(np.mean(scores)), score_std=float(np.std(scores)), return_mean=float(np.mean(returns)),
                cpu_seconds_train=c1 - c0, cpu_seconds_eval=c2 - c1, wall_seconds_train=w1 - w0, wall_seconds_eval=w2 - w1,
                ref_scores=[lo, hi], target_return=best if name == 'dt' else None, threads=int(os.environ.get('OMP_NUM_THREADS', 0)) or None)
-    path = results / 'baselines' / f"{dataset_id.replace('/', '-')}-{name}.json"
+    path = cell_path(results, dataset_id, name)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(res, indent=2) + '\n')
     print(f"{dataset_id} {name}: score {res['score_mean']:.1f} ± {res['score_std']:.1f} over {n_episodes} episodes "
@@ -160,7 +165,7 @@ def cells(dataset_id: str, results: Path = RESULTS) -> dict:
             else: cost = (cpu.get('bc_train'), cpu.get('bc_eval'))
             cost = sum(cost) if None not in cost else None
             out[col] = (q[name]['score_mean'], q[name]['score_std'], None if col == 'behaviour data' else cost)
-        elif (f := results / 'baselines' / f'{key}-{src}.json').exists():
+        elif (f := cell_path(results, dataset_id, src)).exists():
             r = json.loads(f.read_text())
             out[col] = (r['score_mean'], r['score_std'], r['cpu_seconds_train'] + r['cpu_seconds_eval'])
     return out

@@ -145,9 +145,10 @@ def main():
     a = p.parse_args()
     if a.plot: return plot(a.plot)
     if a.report: return report(a.report)
-    if a.table_cell: return table_cell(a.dataset, Path(a.out or RESULTS / f"diagnose-{a.dataset.replace('/', '-')}.json"), *a.table_cell, a.results)
+    out = Path(a.out or RESULTS / f"diagnose-{(a.dataset or '').replace('/', '-')}.json")
+    if a.table_cell: return table_cell(a.dataset, out, *a.table_cell, a.results)
     if not (a.dataset and a.run and a.steps): p.error('--dataset, --run and --steps are needed (or --plot FILES)')
-    run, out = Path(a.run), Path(a.out or RESULTS / f"diagnose-{a.dataset.replace('/', '-')}.json")
+    run = Path(a.run)
     res = json.loads(out.read_text()) if out.exists() else {}
     def save(): out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=2) + '\n')
     ds = load_dataset(a.dataset)

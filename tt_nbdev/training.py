@@ -542,9 +542,8 @@ def ema_decay(decay: float, step: int) -> float:
 
 @torch.no_grad()
 def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float):
-    "Move each of `ema`'s weights a `1 - decay` part of the way to `model`'s; buffers are copied."
+    "Move each of `ema`'s weights a `1 - decay` part of the way to `model`'s (the model's buffers are constants, copied once when the average is made)."
     torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-    for b, m in zip(ema.buffers(), model.buffers()): b.copy_(m)
 
 # %% ../nbs/06_training.ipynb #1a0063a5
 def finish(run: Run) -> dict:

@@ -28,8 +28,8 @@ from .plan_config import PRESETS, get_plan_config
 from .evaluation import evaluate
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'TrainConfig', 'Schedule', 'recipe_steps', 'make_schedule', 'read_metrics',
-           'MetricsLog', 'train']
+__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'RECIPE_DROPOUT', 'TrainConfig', 'Schedule', 'recipe_steps', 'recipe_dropout',
+           'make_schedule', 'read_metrics', 'MetricsLog', 'train']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -53,7 +53,8 @@ class TrainConfig:
     n_layer: int = arg(4, "transformer blocks")
     n_head: int = arg(4, "attention heads")
     n_embd: int = arg(128, "embedding width")
-    dropout: float = arg(0.0, "dropout probability (the paper: 0.1, which slowed learning at the recipe's lengths)")
+    dropout: Optional[float] = arg(None, "dropout probability; None: the recipe's (recipe_dropout), the paper's 0.1 on a "
+                                         "run that sees its data at least 12 times, else 0")
     action_weight: float = arg(5.0, "loss weight of action tokens (the others weigh 1)")
     # optimization
     batch_size: int = arg(256, "windows per optimizer step, summed over all processes")
@@ -105,7 +106,7 @@ def validate_train_config(cfg: TrainConfig):
     if cfg.n_bins > MAX_BINS:
         raise ValueError(f"--n-bins {cfg.n_bins} does not fit the dataset's int16 tokens: use at most {MAX_BINS}")
     if cfg.n_embd % cfg.n_head: raise ValueError(f"--n-embd {cfg.n_embd} must be divisible by --n-head {cfg.n_head}")
-    if not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
+    if cfg.dropout is not None and not 0 <= cfg.dropout < 1: raise ValueError(f"--dropout must be in [0, 1), got {cfg.dropout}")
     if not 0 <= cfg.ema < 1: raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
     if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
@@ -181,6 +182,19 @@ def recipe_steps(transition_dim: int, n_windows: int = 0, batch_size: int = 256)
     why = ('the cap' if steps == r['cap'] else f"transitions of {transition_dim} tokens" if by_tokens >= by_size
            else f"{r['passes']} passes over {n_windows} windows")
     return steps, why
+
+RECIPE_DROPOUT = dict(p=0.1, passes=12)   # the paper's dropout, on runs that see their data this often or more
+
+def recipe_dropout(passes: float) -> tuple[float, str]:
+    """The default dropout of a run that sees its data `passes` times, and why: the paper's 0.1 from 12 passes up,
+    else none. Seen that often, a model needs it: on Hopper medium (24.8 passes) the planner scores 91.1 and 88.4
+    with it, 77.2 and 80.0 without (BC 91.5); on the Hopper expert set (22.7) the likelihood search imitates at 98.8
+    with it, 88.3 without, and the model acting alone at 98.7 against 84.2 (BC 100.9). On a short run it slows learning (the Pendulum expert's 2.55 passes: acting
+    alone 13.6 with it, 51.6 without). Elsewhere it was level (Walker2d medium and medium-replay at 21.4 and 14.1
+    passes, Hopper medium-replay at 9.1). `benchmarks/README.md`, "Dropout by passes over the data", has the runs."""
+    r = RECIPE_DROPOUT
+    on = passes >= r['passes']
+    return (r['p'] if on else 0.0), f"{passes:.1f} passes over the data, {'at least' if on else 'fewer than'} {r['passes']}"
 
 def make_schedule(n_windows: int, block_size: int, batch_size: int, world_size: int = 1, n_epochs: int | None = None,
                   max_steps: int | None = None, warmup_tokens: int | None = None) -> Schedule:
@@ -504,11 +518,12 @@ def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
                        goal_dims=goal_dims, past_termination=cfg.past_termination)
     return source, ds
 
-def build_model(cfg: TrainConfig, ds, device, state: dict | None) -> tuple:
-    "Model, optimizer, the step to start from and the weights' moving average (None without --ema), restored from `state` when resuming."
+def build_model(cfg: TrainConfig, ds, device, state: dict | None, dropout: float) -> tuple:
+    """Model (with `dropout`), optimizer, the step to start from and the weights' moving average (None without --ema),
+    restored from `state` when resuming."""
     mconf = TTConfig(observation_dim=ds.observation_dim, action_dim=ds.action_dim, n_bins=cfg.n_bins,
                      n_transitions=cfg.n_transitions, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-                     dropout=cfg.dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims)
+                     dropout=dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims)
     model = TrajectoryTransformer(mconf).to(device)
     opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
     ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None
@@ -592,7 +607,8 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     source, ds = build_data(cfg, main, world, main and cfg.progress)
     steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
-    model, opt, step, ema = build_model(cfg, ds, device, state)
+    dropout, dropout_why = recipe_dropout(sched.total_steps / sched.steps_per_epoch) if cfg.dropout is None else (cfg.dropout, '')
+    model, opt, step, ema = build_model(cfg, ds, device, state, dropout)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
     run = Run(cfg, rank, world, device, source, ds, sched, model, net, opt, step, started, ema=ema)
@@ -602,7 +618,9 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
               f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"
               + (f"; {steps} steps is the recipe's length for {why} (--max-steps sets another)"
-                 if cfg.max_steps is None and state is None else ''), flush=True)
+                 if cfg.max_steps is None and state is None else '')
+              + (f"; dropout {dropout}, the recipe's at {dropout_why} (--dropout sets another)"
+                 if cfg.dropout is None and state is None else ''), flush=True)
     run_loop(run)
     result = finish(run) if main else {}
     if world > 1: dist.barrier()

@@ -197,7 +197,7 @@ def recipe_dropout(passes: float) -> tuple[float, str]:
     data", has the runs."""
     r = RECIPE_DROPOUT
     on = passes >= r['passes']
-    return (r['p'] if on else 0.0), f"{passes:.1f} passes over the data, {'at least' if on else 'fewer than'} {r['passes']}"
+    return (r['p'] if on else 0.0), f"{passes:.2f} passes over the data, {'at least' if on else 'fewer than'} {r['passes']}"
 
 def make_schedule(n_windows: int, block_size: int, batch_size: int, world_size: int = 1, n_epochs: int | None = None,
                   max_steps: int | None = None, warmup_tokens: int | None = None) -> Schedule:

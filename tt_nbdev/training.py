@@ -167,6 +167,9 @@ class Schedule:
 
     def lr_mult(self, step: int) -> float: return lr_multiplier(self.tokens_at(step), self.warmup_tokens, self.final_tokens)
 
+    @property
+    def passes(self) -> float: return self.total_steps / self.steps_per_epoch    # epochs of the whole run, fractional
+
 RECIPE_STEPS = dict(base=400, tokens=6, passes=2.5, cap=3200)   # 400 steps for Pendulum's 6-token transitions, in proportion
 
 def recipe_steps(transition_dim: int, n_windows: int = 0, batch_size: int = 256) -> tuple[int, str]:
@@ -610,7 +613,7 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     source, ds = build_data(cfg, main, world, main and cfg.progress)
     steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
-    dropout, dropout_why = recipe_dropout(sched.total_steps / sched.steps_per_epoch) if cfg.dropout is None else (cfg.dropout, '')
+    dropout, dropout_why = recipe_dropout(sched.passes) if cfg.dropout is None else (cfg.dropout, '')
     model, opt, step, ema = build_model(cfg, ds, device, state, dropout)
     net = DistributedDataParallel(model, device_ids=[device.index] if device.type == 'cuda' else None) if world > 1 else model
     if cfg.compile: net = torch.compile(net)
@@ -618,7 +621,7 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     if main:
         run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
-              f"({sched.total_steps / sched.steps_per_epoch:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
+              f"({sched.passes:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"
               + (f"; {steps} steps is the recipe's length for {why} (--max-steps sets another)"
                  if cfg.max_steps is None and state is None else '')
@@ -637,7 +640,7 @@ def run_loop(run: Run):
     loader = DataLoader(run.ds, sched.batch_per_rank, sampler=sampler, collate_fn=collate_batch, num_workers=cfg.num_workers,
                         pin_memory=run.device.type == 'cuda', generator=torch.Generator().manual_seed(cfg.seed))
     epoch, skip = divmod(run.step, sched.steps_per_epoch)
-    epoch_bar = tqdm(total=math.ceil(sched.total_steps / sched.steps_per_epoch), initial=epoch, desc='epochs', unit='epoch', disable=not run.show)
+    epoch_bar = tqdm(total=math.ceil(sched.passes), initial=epoch, desc='epochs', unit='epoch', disable=not run.show)
     t_log, step_log = time.perf_counter(), run.step
     t_first, first = t_log, run.step
     run.model.train()

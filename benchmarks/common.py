@@ -70,17 +70,19 @@ def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_s
 
 
 def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0,
-                   obs_dim: int | None = None):
+                   obs_dim: int | None = None, goal_dims: tuple | None = None):
     """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
     and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
     likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
     `X`, `Y`: inputs and actions; `X`'s first `obs_dim` columns (default: all) are the observation `disc` starts with
-    and the rest (a goal) pass through. Returns the act function (inputs -> actions)."""
+    and the rest (a goal) pass through, or with `obs_bins` and `goal_dims` (the observation dims TT's goal tokens are
+    binned as) become those bins' centres too. Returns the act function (inputs -> actions)."""
     O, A = obs_dim or X.shape[1], Y.shape[1]
     obs, act = slice(0, O), slice(O, O + A)
+    rest = (lambda g: g) if goal_dims is None else (lambda g: disc.decode(disc.encode(g, dims=list(goal_dims)), dims=list(goal_dims)))
     def to_centres(x):
         x = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([disc.decode(disc.encode(x[:, obs], dims=obs), dims=obs), x[:, O:]], 1)
+        return torch.cat([disc.decode(disc.encode(x[:, obs], dims=obs), dims=obs), rest(x[:, O:])], 1)
     if obs_bins: X = to_centres(X)
     if act_bins: Y = disc.encode(Y, dims=act)
     fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,

@@ -7,7 +7,8 @@ pairs (the env's own random ones, seeds `seed + 10000 + k`). Prints the success 
 to the goal of those that got there.
 
 --bc-tokens adds goal-conditioned BC rows that act through TT's action bins (the likeliest bin, and the bins'
-expected value): what the action tokens alone cost. --context-transitions runs every TT row once per context
+expected value): what the action tokens alone cost; and one that also sees its observation and goal as TT's bins:
+a policy with TT's inputs at one step and TT's outputs, but no past. --context-transitions runs every TT row once per context
 length given (the transitions of history the model sees), to say how much the model leans on its past.
 
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
@@ -49,7 +50,12 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-NAME = 70   # width of the policy column: the longest row name, 'goal-conditioned TT as a policy (H=1, B=1), mean actions, context 5', fits
+GOAL_BC_TOKENS = {   # row name: (observation and goal as TT's bins' centres, how the action bins become an action)
+    'goal-conditioned BC, argmax action bins': (False, 'argmax'),
+    "goal-conditioned BC, action bins' expected value": (False, 'mean'),
+    "goal-conditioned BC on TT's observation and goal bins, argmax action bins": (True, 'argmax')}
+
+NAME = 74   # width of the policy column: the longest row name, --bc-tokens' last, fits
 
 
 def row(name, m): return f"{name:<{NAME}} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
@@ -68,7 +74,7 @@ def main():
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
-    p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins: argmax and expected value")
+    p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins (argmax, expected value), and on TT's input bins too")
     p.add_argument('--context-transitions', type=int, nargs='+', default=None,
                    help="run each TT row with each of these context lengths (default: the preset's)")
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
@@ -107,9 +113,10 @@ def main():
     bc = success_metrics(bc_steps)
     token_bc = {}
     if a.bc_tokens:
-        for name, act_bins in (('goal-conditioned BC, argmax action bins', 'argmax'), ("goal-conditioned BC, action bins' expected value", 'mean')):
+        for name, (obs_bins, act_bins) in GOAL_BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, False, act_bins, seed=a.seed, obs_dim=flat_dim(ds.observation_space))
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed, obs_dim=flat_dim(ds.observation_space),
+                                goal_dims=model.config.goal_dims if obs_bins else None)
             token_bc[name] = run(lambda o, act, n: GoalBC(fn, o, act))
             cpu[name] = time.process_time() - c0
     behaviour = run(lambda o, act, n: FunctionPolicy(WaypointPolicy(env_id, a.behaviour_noise, a.behaviour_std, seed)))

@@ -79,7 +79,8 @@ def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bi
     binned as) become those bins' centres too. Returns the act function (inputs -> actions)."""
     O, A = obs_dim or X.shape[1], Y.shape[1]
     obs, act = slice(0, O), slice(O, O + A)
-    rest = (lambda g: g) if goal_dims is None else (lambda g: disc.decode(disc.encode(g, dims=list(goal_dims)), dims=list(goal_dims)))
+    goal = None if goal_dims is None else list(goal_dims)
+    rest = (lambda g: g) if goal is None else (lambda g: disc.decode(disc.encode(g, dims=goal), dims=goal))
     def to_centres(x):
         x = torch.as_tensor(x, dtype=torch.float32)
         return torch.cat([disc.decode(disc.encode(x[:, obs], dims=obs), dims=obs), rest(x[:, O:])], 1)

@@ -8,8 +8,8 @@ to the goal of those that got there.
 
 --bc-tokens adds goal-conditioned BC rows that act through TT's action bins (the likeliest bin, and the bins'
 expected value): what the action tokens alone cost; and one that also sees its observation and goal as TT's bins:
-a policy with TT's inputs at one step and TT's outputs, but no past. --context-transitions runs every TT row once per context
-length given (the transitions of history the model sees), to say how much the model leans on its past.
+TT's inputs at one step and TT's outputs, without the past. --context-transitions runs every TT row once per
+context length given (the transitions of history the model sees), to say how much the model leans on its past.
 
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
     python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20
@@ -115,8 +115,8 @@ def main():
     if a.bc_tokens:
         for name, (obs_bins, act_bins) in GOAL_BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed, obs_dim=flat_dim(ds.observation_space),
-                                goal_dims=model.config.goal_dims if obs_bins else None)
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed,
+                                obs_dim=flat_dim(ds.observation_space), goal_dims=model.config.goal_dims)
             token_bc[name] = run(lambda o, act, n: GoalBC(fn, o, act))
             cpu[name] = time.process_time() - c0
     behaviour = run(lambda o, act, n: FunctionPolicy(WaypointPolicy(env_id, a.behaviour_noise, a.behaviour_std, seed)))

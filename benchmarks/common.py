@@ -79,11 +79,11 @@ def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bi
     binned as) become those bins' centres too. Returns the act function (inputs -> actions)."""
     O, A = obs_dim or X.shape[1], Y.shape[1]
     obs, act = slice(0, O), slice(O, O + A)
-    goal = None if goal_dims is None else list(goal_dims)
-    rest = (lambda g: g) if goal is None else (lambda g: disc.decode(disc.encode(g, dims=goal), dims=goal))
+    centres = lambda v, dims: disc.decode(disc.encode(v, dims=dims), dims=dims)     # each value -> its bin's centre
     def to_centres(x):
         x = torch.as_tensor(x, dtype=torch.float32)
-        return torch.cat([disc.decode(disc.encode(x[:, obs], dims=obs), dims=obs), rest(x[:, O:])], 1)
+        goal = x[:, O:] if goal_dims is None else centres(x[:, O:], list(goal_dims))
+        return torch.cat([centres(x[:, obs], obs), goal], 1)
     if obs_bins: X = to_centres(X)
     if act_bins: Y = disc.encode(Y, dims=act)
     fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,

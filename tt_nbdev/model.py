@@ -13,10 +13,13 @@ import torch.nn.functional as F
 from .discretizer import Discretizer
 
 # %% auto #0
-__all__ = ['TTConfig', 'attention_mask', 'dropout_keep_mask', 'Dropout', 'SelfAttention', 'MLP', 'Block', 'EinLinear',
-           'init_weights', 'TrajectoryTransformer', 'random_model', 'configure_optimizer', 'lr_multiplier']
+__all__ = ['EMBEDDINGS', 'TTConfig', 'attention_mask', 'dropout_keep_mask', 'Dropout', 'SelfAttention', 'MLP', 'Block',
+           'EinLinear', 'BinEmbedding', 'init_weights', 'TrajectoryTransformer', 'random_model', 'configure_optimizer',
+           'lr_multiplier']
 
 # %% ../nbs/03_model.ipynb #b47375ab
+EMBEDDINGS = ('table', 'cumulative')
+
 @dataclass(kw_only=True)
 class TTConfig:
     "Sizes of a Trajectory Transformer, given by keyword; `block_size` and `transition_dim` are derived."
@@ -32,6 +35,11 @@ class TTConfig:
     reward_weight: float = 1.0        # loss weight of reward targets
     value_weight: float = 1.0         # loss weight of value targets
     goal_dims: tuple = ()             # observation dims a goal holds; a goal-conditioned model reads their tokens first
+    embedding: str = 'table'          # 'table': a row per bin; 'cumulative': a bin's row sums its dimension's rows up to it
+
+    def __post_init__(self):
+        if self.embedding not in EMBEDDINGS:
+            raise ValueError(f"embedding must be one of {EMBEDDINGS}, got {self.embedding!r}")
 
     @property
     def goal_dim(self) -> int: return len(self.goal_dims)
@@ -132,11 +140,33 @@ class EinLinear(nn.Module):
         return y.reshape(B, n * T, -1)[:, s:s + L]
 
 # %% ../nbs/03_model.ipynb #5594df7b
+class BinEmbedding(nn.Embedding):
+    """Embeddings of `n_dims` dimensions' bins, `n_bins` rows each, looked up by `dim * n_bins + bin`. With
+    `cumulative`, bin `k`'s embedding is the sum of its dimension's rows `0..k` (a thermometer code times a matrix)."""
+    def __init__(self, n_dims: int, n_bins: int, n_embd: int, cumulative: bool = False):
+        super().__init__(n_dims * n_bins, n_embd)
+        self.n_bins, self.cumulative = n_bins, cumulative
+
+    def table(self) -> torch.Tensor:
+        """The embedding of every bin, `(n_dims * n_bins, n_embd)`. Without a gradient to carry (planning), the sums
+        are kept until the weights change: a decoding step looks up one row and must not sum the whole table."""
+        if not self.cumulative: return self.weight
+        sums = lambda: self.weight.view(-1, self.n_bins, self.embedding_dim).cumsum(1).view_as(self.weight)
+        if torch.is_grad_enabled() and self.weight.requires_grad: return sums()
+        key = (self.weight.data_ptr(), self.weight._version, self.weight.dtype)    # any in-place change bumps _version
+        if getattr(self, '_sums', (None,))[0] != key: self._sums = (key, sums())
+        return self._sums[1]
+
+    def forward(self, idx): return F.embedding(idx, self.table())
+
 def init_weights(m: nn.Module):
-    "nanoGPT's initialization of Linear and Embedding weights."
+    """nanoGPT's initialization of Linear and Embedding weights; a cumulative embedding's steps above a dimension's
+    first row are scaled by `1/sqrt(n_bins)`, so its sums start at about the same size as a table's rows."""
     if isinstance(m, (nn.Linear, nn.Embedding)):
         nn.init.normal_(m.weight, mean=0.0, std=0.02)
         if isinstance(m, nn.Linear) and m.bias is not None: nn.init.zeros_(m.bias)
+    if isinstance(m, BinEmbedding) and m.cumulative:
+        with torch.no_grad(): m.weight.view(-1, m.n_bins, m.embedding_dim)[:, 1:] *= m.n_bins ** -0.5
 
 class TrajectoryTransformer(nn.Module):
     "GPT over discretized transitions with value masking, per-dimension heads and an optional cache."
@@ -144,13 +174,14 @@ class TrajectoryTransformer(nn.Module):
         super().__init__()
         c = self.config = config
         T = c.transition_dim
-        self.tok_emb = nn.Embedding(T * c.n_bins, c.n_embd)
+        cumulative = c.embedding == 'cumulative'
+        self.tok_emb = BinEmbedding(T, c.n_bins, c.n_embd, cumulative)
         self.pos_emb = nn.Parameter(torch.zeros(1, c.block_size, c.n_embd))
         self.drop = Dropout(c.dropout)
         self.blocks = nn.ModuleList([Block(c) for _ in range(c.n_layer)])
         self.ln_f = nn.LayerNorm(c.n_embd)
         self.head = EinLinear(T, c.n_embd, c.n_bins)
-        if c.goal_dim: self.goal_emb = nn.Embedding(c.goal_dim * c.n_bins, c.n_embd)   # own table, no position embedding
+        if c.goal_dim: self.goal_emb = BinEmbedding(c.goal_dim, c.n_bins, c.n_embd, cumulative)   # own table, no position embedding
         self.register_buffer('goal_offsets', torch.arange(c.goal_dim) * c.n_bins, persistent=False)
         self.register_buffer('mask', attention_mask(c.block_size, T, c.goal_dim), persistent=False)
         self.register_buffer('offsets', torch.arange(T) * c.n_bins, persistent=False)

@@ -22,7 +22,7 @@ import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
 from .discretizer import Discretizer
-from .model import TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier
+from .model import EMBEDDINGS, TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier
 from .checkpoint import read_checkpoint, resolve_device, save_checkpoint, upgrade_state_dict
 from .plan_config import PRESETS, get_plan_config
 from .evaluation import evaluate
@@ -56,6 +56,9 @@ class TrainConfig:
     dropout: Optional[float] = arg(None, "dropout probability; None: the recipe's (recipe_dropout), the paper's 0.1 on a "
                                          "run that sees its data at least 20 times, else 0")
     action_weight: float = arg(5.0, "loss weight of action tokens (the others weigh 1)")
+    embedding: str = arg('table', "token embeddings: 'table' (a row per bin, the paper's) or 'cumulative' (a bin's "
+                                  "row sums its dimension's rows up to it, so neighbouring bins start alike)",
+                         choices=EMBEDDINGS)
     # optimization
     batch_size: int = arg(256, "windows per optimizer step, summed over all processes")
     lr: float = arg(6e-4, "peak learning rate")
@@ -529,7 +532,7 @@ def build_model(cfg: TrainConfig, ds, device, state: dict | None, dropout: float
     restored from `state` when resuming."""
     mconf = TTConfig(observation_dim=ds.observation_dim, action_dim=ds.action_dim, n_bins=cfg.n_bins,
                      n_transitions=cfg.n_transitions, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
-                     dropout=dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims)
+                     dropout=dropout, action_weight=cfg.action_weight, goal_dims=ds.goal_dims, embedding=cfg.embedding)
     model = TrajectoryTransformer(mconf).to(device)
     opt = configure_optimizer(model, cfg.lr, cfg.betas, cfg.weight_decay)
     ema = copy.deepcopy(model).eval().requires_grad_(False) if cfg.ema else None

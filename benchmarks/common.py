@@ -69,29 +69,38 @@ def fit_mlp(X: torch.Tensor, Y: torch.Tensor, n_params: int, steps: int, batch_s
     return predict, size
 
 
-def train_token_bc(X, Y, disc, n_params: int, steps: int, obs_bins: bool, act_bins: str | None, seed: int = 0,
+INPUT_CODES = ('centres', 'one-hot', 'thermometer')
+
+
+def train_token_bc(X, Y, disc, n_params: int, steps: int, inputs: str | None, act_bins: str | None, seed: int = 0,
                    obs_dim: int | None = None, goal_dims: tuple | None = None):
-    """A BC MLP that sees what TT sees: with `obs_bins` each observation is replaced by its bins' centres (in training
-    and when acting); with `act_bins` it classifies each action dimension into `disc`'s bins and acts with the
-    likeliest bin's centre ('argmax', as TT's tokens) or the bins' expected value ('mean', as `--action mean`).
+    """A BC MLP that sees what TT sees. `inputs` says how it sees each observation's bins (in training and when
+    acting): None, not binned; 'centres', the bins' centres; 'one-hot', one input per bin (what an embedding table
+    tells the model); 'thermometer', ones up to the bin (what a cumulative embedding tells it). With `act_bins` it
+    classifies each action dimension into `disc`'s bins and acts with the likeliest bin's centre ('argmax', as TT's
+    tokens) or the bins' expected value ('mean', as `--action mean`).
     `X`, `Y`: inputs and actions; `X`'s first `obs_dim` columns (default: all) are the observation `disc` starts with
-    and the rest (a goal) pass through, or with `obs_bins` and `goal_dims` (the observation dims TT's goal tokens are
-    binned as) become those bins' centres too. Returns the act function (inputs -> actions)."""
-    O, A = obs_dim or X.shape[1], Y.shape[1]
+    and the rest (a goal) pass through, or with `inputs` and `goal_dims` (the observation dims TT's goal tokens are
+    binned as) are seen through those bins too. Returns the act function (inputs -> actions)."""
+    if inputs is not None and inputs not in INPUT_CODES: raise ValueError(f"inputs must be None or one of {INPUT_CODES}, got {inputs!r}")
+    O, A, N = obs_dim or X.shape[1], Y.shape[1], disc.n_bins
     obs, act = slice(0, O), slice(O, O + A)
-    centres = lambda v, dims: disc.decode(disc.encode(v, dims=dims), dims=dims)     # each value -> its bin's centre
-    def to_centres(x):
+    def code(x):
         x = torch.as_tensor(x, dtype=torch.float32)
-        goal = x[:, O:] if goal_dims is None else centres(x[:, O:], list(goal_dims))
-        return torch.cat([centres(x[:, obs], obs), goal], 1)
-    if obs_bins: X = to_centres(X)
+        if inputs is None: return x
+        parts = [(x[:, obs], obs)] + ([] if goal_dims is None else [(x[:, O:], list(goal_dims))])
+        rest = [x[:, O:]] if goal_dims is None else []
+        if inputs == 'centres': return torch.cat([disc.decode(disc.encode(v, dims=d), dims=d) for v, d in parts] + rest, 1)
+        tok = torch.cat([disc.encode(v, dims=d) for v, d in parts], 1).long()[..., None]        # (B, D, 1)
+        bits = tok == torch.arange(N) if inputs == 'one-hot' else torch.arange(N) <= tok         # (B, D, N)
+        return torch.cat([bits.flatten(1).float()] + rest, 1)
+    X = code(X)
     if act_bins: Y = disc.encode(Y, dims=act)
-    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=disc.n_bins if act_bins else None,
+    fn, _ = fit_mlp(X, Y, n_params, steps, seed=seed, n_classes=N if act_bins else None,
                     output='probs' if act_bins == 'mean' else None)
     out = {None: lambda y: y, 'argmax': lambda y: disc.decode(torch.as_tensor(y), dims=act).numpy(),
            'mean': lambda p: disc.expectation(torch.as_tensor(p), dims=act).numpy()}[act_bins]
-    inp = to_centres if obs_bins else (lambda x: x)
-    return lambda x: out(fn(inp(x)))
+    return lambda x: out(fn(code(x)))
 
 
 def reprefill_sharing(model, disc, prefix: torch.Tensor, cfg, generators=None) -> dict:

@@ -8,8 +8,10 @@ to the goal of those that got there.
 
 --bc-tokens adds goal-conditioned BC rows that act through TT's action bins (the likeliest bin, and the bins'
 expected value): what the action tokens alone cost; and one that also sees its observation and goal as TT's bins:
-TT's inputs at one step and TT's outputs, without the past. --context-transitions runs every TT row once per
-context length given (the transitions of history the model sees), to say how much the model leans on its past.
+TT's inputs at one step and TT's outputs, without the past; and two that see those bins as an embedding table
+does (one input per bin) and as a cumulative embedding does (ones up to the bin). --context-transitions runs
+every TT row once per context length given (the transitions of history the model sees), to say how much the
+model leans on its past.
 
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
     python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20
@@ -50,12 +52,14 @@ class GoalBC:
     def observe(self, obs, actions, rewards, active): pass
 
 
-GOAL_BC_TOKENS = {   # row name: (observation and goal as TT's bins' centres, how the action bins become an action)
-    'goal-conditioned BC, argmax action bins': (False, 'argmax'),
-    "goal-conditioned BC, action bins' expected value": (False, 'mean'),
-    "goal-conditioned BC on TT's observation and goal bins, argmax action bins": (True, 'argmax')}
+GOAL_BC_TOKENS = {   # row name: (how it sees the observation and goal, how the action bins become an action)
+    'goal-conditioned BC, argmax action bins': (None, 'argmax'),
+    "goal-conditioned BC, action bins' expected value": (None, 'mean'),
+    "goal-conditioned BC on TT's observation and goal bins, argmax action bins": ('centres', 'argmax'),
+    "goal-conditioned BC on one-hot observation and goal bins": ('one-hot', None),
+    "goal-conditioned BC on thermometer-coded observation and goal bins": ('thermometer', None)}
 
-NAME = 74   # width of the policy column: the longest row name, --bc-tokens' last, fits
+NAME = 74   # width of the policy column: the longest row name, one of --bc-tokens', fits
 
 
 def row(name, m): return f"{name:<{NAME}} {m['success_rate']:>8.2f} {m['steps_to_goal'] if m['steps_to_goal'] is not None else float('nan'):>14.1f}"
@@ -74,7 +78,8 @@ def main():
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
-    p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins (argmax, expected value), and on TT's input bins too")
+    p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins (argmax, expected value), on TT's input bins "
+                        "too, and on those bins coded one-hot and as thermometer codes")
     p.add_argument('--context-transitions', type=int, nargs='+', default=None,
                    help="run each TT row with each of these context lengths (default: the preset's)")
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
@@ -113,9 +118,9 @@ def main():
     bc = success_metrics(bc_steps)
     token_bc = {}
     if a.bc_tokens:
-        for name, (obs_bins, act_bins) in GOAL_BC_TOKENS.items():
+        for name, (inputs, act_bins) in GOAL_BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed,
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=a.seed,
                                 obs_dim=flat_dim(ds.observation_space), goal_dims=model.config.goal_dims)
             token_bc[name] = run(lambda o, act, n: GoalBC(fn, o, act))
             cpu[name] = time.process_time() - c0

@@ -36,8 +36,8 @@ def figures(returns, env_id, ds) -> dict:
             'score_mean': None if s is None else float(s.mean()), 'score_std': None if s is None else float(s.std())}
 
 
-BC_TOKENS = {'BC, observations at bin centres': (True, None), 'BC, argmax action bins': (False, 'argmax'),
-             "BC through TT's tokens (both)": (True, 'argmax'), "BC, action bins' expected value": (False, 'mean')}
+BC_TOKENS = {'BC, observations at bin centres': ('centres', None), 'BC, argmax action bins': (None, 'argmax'),
+             "BC through TT's tokens (both)": ('centres', 'argmax'), "BC, action bins' expected value": (None, 'mean')}
 
 
 def main():
@@ -88,9 +88,9 @@ def main():
     res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
     if a.bc_tokens:
         X, Y = bc_data(ds)                                    # read once for every token row
-        for name, (obs_bins, act_bins) in BC_TOKENS.items():
+        for name, (inputs, act_bins) in BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, obs_bins, act_bins, seed=a.seed)
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=a.seed)
             m = rollout(lambda o, act, n: BCPolicy(fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
             cpu[name] = time.process_time() - c0
             res['policies'][name] = figures(m['returns'], env_id, ds)

@@ -113,6 +113,7 @@ def validate_train_config(cfg: TrainConfig):
     if not 0 <= cfg.ema < 1: raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
     if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
+    if cfg.embedding not in EMBEDDINGS: raise ValueError(f"--embedding must be one of {EMBEDDINGS}, got {cfg.embedding!r}")
     if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
         raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
                          f"transitions, which does not fit n_transitions={cfg.n_transitions}: raise --n-transitions to "

@@ -17,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, flag, load_config, save_config
+from .config import arg, check_output_dir, flag, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -56,8 +56,8 @@ class TrainConfig:
     dropout: Optional[float] = arg(None, "dropout probability; None: the recipe's (recipe_dropout), the paper's 0.1 on a "
                                          "run that sees its data at least 20 times, else 0")
     action_weight: float = arg(5.0, "loss weight of action tokens (the others weigh 1)")
-    embedding: str = arg('table', "token embeddings: 'table' (a row per bin, the paper's) or 'cumulative' (a bin's "
-                                  "row sums its dimension's rows up to it, so neighbouring bins start alike)",
+    embedding: str = arg('cumulative', "token embeddings: 'cumulative' (a bin's row sums its dimension's rows up to it, "
+                                       "so neighbouring bins start alike; the recipe's) or 'table' (a row per bin, the paper's)",
                          choices=EMBEDDINGS)
     # optimization
     batch_size: int = arg(256, "windows per optimizer step, summed over all processes")
@@ -397,9 +397,15 @@ class Run:
                         train_config=dataclasses.asdict(self.cfg), **(cost or spent(self.started)))
 
 # %% ../nbs/06_training.ipynb #1a00639c
+CHANGED_DEFAULTS = {'embedding': 'table'}   # settings a config written before their default changed ran with
+
+def written_config(d: dict) -> TrainConfig:
+    "A `TrainConfig` from a saved dict; a setting added since the dict was written takes the value it ran with."
+    return TrainConfig(**(CHANGED_DEFAULTS | d))
+
 def run_config(state: dict, path) -> TrainConfig:
     "The `TrainConfig` a checkpoint was written with."
-    try: return TrainConfig(**state['train_config'])
+    try: return written_config(state['train_config'])
     except TypeError as e: raise ValueError(f"{path} holds a config this version cannot read: {e}") from None
 
 def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
@@ -419,7 +425,7 @@ def saved_config(run_dir: Path) -> TrainConfig | None:
     ckpt, js = run_dir / 'checkpoint.pt', run_dir / 'config.json'
     if ckpt.exists(): return run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
     if js.exists():
-        try: return load_config(TrainConfig, js)
+        try: return written_config(json.loads(js.read_text()))
         except (TypeError, ValueError) as e: raise ValueError(f"{js} is not a config this version can read: {e}") from None
     return None
 
@@ -630,7 +636,8 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
               + (f"; {steps} steps is the recipe's length for {why} (--max-steps sets another)"
                  if cfg.max_steps is None and state is None else '')
               + (f"; dropout {dropout}, the recipe's at {dropout_why} (--dropout sets another)"
-                 if cfg.dropout is None and state is None else ''), flush=True)
+                 if cfg.dropout is None and state is None else '')
+              + (f"; {cfg.embedding} token embeddings (--embedding sets another)" if state is None else ''), flush=True)
     run_loop(run)
     result = finish(run) if main else {}
     if world > 1: dist.barrier()

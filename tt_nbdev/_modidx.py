@@ -326,5 +326,4 @@ d = { 'settings': { 'branch': 'main',
                                    'tt_nbdev.training.train_step': ('training.html#train_step', 'tt_nbdev/training.py'),
                                    'tt_nbdev.training.update_ema': ('training.html#update_ema', 'tt_nbdev/training.py'),
                                    'tt_nbdev.training.validate_train_config': ( 'training.html#validate_train_config',
-                                                                                'tt_nbdev/training.py'),
-                                   'tt_nbdev.training.written_config': ('training.html#written_config', 'tt_nbdev/training.py')}}}
+                                                                                'tt_nbdev/training.py')}}}

@@ -72,12 +72,13 @@ def save_config(cfg, path: str | os.PathLike) -> Path:
     os.replace(tmp, path)
     return path
 
-def load_config(cls, path: str | os.PathLike):
-    "Read a config written by `save_config`; unknown keys are an error, missing ones take the defaults."
+def load_config(cls, path: str | os.PathLike, ran_with: dict | None = None):
+    """Read a config written by `save_config`; unknown keys are an error, missing ones take `ran_with`'s value (what a
+    file written before a default changed ran with), else the defaults."""
     d = json.loads(Path(path).read_text())
     names = {f.name for f in dataclasses.fields(cls)}
     if unknown := set(d) - names: raise ValueError(f"{path}: unknown config keys {sorted(unknown)} for {cls.__name__}")
-    return cls(**d)
+    return cls(**((ran_with or {}) | d))
 
 # %% ../nbs/00a_config.ipynb #162d1c1e
 def fail(message: str, code: int = 2):

@@ -17,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, flag, save_config
+from .config import arg, check_output_dir, flag, load_config, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -399,13 +399,9 @@ class Run:
 # %% ../nbs/06_training.ipynb #1a00639c
 CHANGED_DEFAULTS = {'embedding': 'table'}   # settings a config written before their default changed ran with
 
-def written_config(d: dict) -> TrainConfig:
-    "A `TrainConfig` from a saved dict; a setting added since the dict was written takes the value it ran with."
-    return TrainConfig(**(CHANGED_DEFAULTS | d))
-
 def run_config(state: dict, path) -> TrainConfig:
     "The `TrainConfig` a checkpoint was written with."
-    try: return written_config(state['train_config'])
+    try: return TrainConfig(**(CHANGED_DEFAULTS | state['train_config']))
     except TypeError as e: raise ValueError(f"{path} holds a config this version cannot read: {e}") from None
 
 def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
@@ -425,7 +421,7 @@ def saved_config(run_dir: Path) -> TrainConfig | None:
     ckpt, js = run_dir / 'checkpoint.pt', run_dir / 'config.json'
     if ckpt.exists(): return run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
     if js.exists():
-        try: return written_config(json.loads(js.read_text()))
+        try: return load_config(TrainConfig, js, ran_with=CHANGED_DEFAULTS)
         except (TypeError, ValueError) as e: raise ValueError(f"{js} is not a config this version can read: {e}") from None
     return None
 

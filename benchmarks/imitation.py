@@ -1,7 +1,7 @@
 """Imitation: one TT trained on an expert's data, planned with each likelihood objective, against BC and the expert.
 
-Trains TT on the dataset with `tt-train`'s defaults (or reuses a finished run with --tt-run), trains a BC
-MLP of about as many parameters on the same (observation, action) pairs, and runs TT under every objective
+Trains TT on the dataset with `tt-train`'s defaults but a table of embeddings, imitation's (or reuses a finished
+run with --tt-run), trains a BC MLP of about as many parameters on the same (observation, action) pairs, and runs TT under every objective
 in --objectives (the paper's `likelihood`: every token's log-probability scores a beam; `action-likelihood`:
 only the action tokens'), BC and nothing else on the same env seeds (`seed + 10000 + k`). Prints mean ± std
 return and normalized score next to the dataset's own (the expert's) return, and writes
@@ -12,7 +12,7 @@ to their bins' centres, actions as the likeliest bin of a classifier, both at on
 bin value. They say how much of a gap between TT and BC the tokens alone cost, before any sequence model or search.
 
     tt-collect --env-id Hopper-v5 --policy sac --sac-steps 60000 --sac-stochastic --dataset-id tt/hopper/medium-v0 --n-episodes 50 --n-envs 1
-    tt-train --dataset tt/hopper/expert-v0 --run-dir runs/hopper-expert --eval-episodes 0
+    tt-train --dataset tt/hopper/expert-v0 --embedding table --run-dir runs/hopper-expert --eval-episodes 0
     python benchmarks/imitation.py --dataset tt/hopper/expert-v0 --tt-run runs/hopper-expert --episodes 10
 """
 import argparse, time
@@ -62,7 +62,7 @@ def main():
     env_id = ds.spec.env_spec.id
     c0 = time.process_time()
     if a.tt_run is None:
-        cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed, progress=False,
+        cfg = TrainConfig(dataset=a.dataset, eval_episodes=0, seed=a.seed, progress=False, embedding='table',
                           run_dir=f"runs/imitation-{a.dataset.replace('/', '-')}")
         a.tt_run = cfg.run_dir
         train(cfg)

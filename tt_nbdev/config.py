@@ -8,8 +8,9 @@ import argparse, contextlib, dataclasses, errno, json, os, sys, tempfile, typing
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['WRITE_ERRNOS', 'flag', 'arg', 'dataclass_parser', 'parse_config', 'save_config', 'load_config', 'fail', 'user_errors',
-           'parse_args', 'given_fields', 'nearest_existing', 'check_output_dir', 'check_output_file']
+__all__ = ['WRITE_ERRNOS', 'flag', 'arg', 'dataclass_parser', 'parse_config', 'save_config', 'config_from_dict', 'load_config',
+           'fail', 'user_errors', 'parse_args', 'given_fields', 'nearest_existing', 'check_output_dir',
+           'check_output_file']
 
 # %% ../nbs/00a_config.ipynb #8d894f23
 def flag(name: str) -> str:
@@ -72,13 +73,19 @@ def save_config(cfg, path: str | os.PathLike) -> Path:
     os.replace(tmp, path)
     return path
 
-def load_config(cls, path: str | os.PathLike, ran_with: dict | None = None):
-    """Read a config written by `save_config`; unknown keys are an error, missing ones take `ran_with`'s value (what a
-    file written before a default changed ran with), else the defaults."""
-    d = json.loads(Path(path).read_text())
+def config_from_dict(cls, d: dict, source, ran_with: dict | None = None):
+    """The `cls` a saved dict `d` (read from `source`, named in errors) describes: unknown keys are an error, missing
+    ones take `ran_with`'s value (what a config written before a default changed ran with), else the defaults."""
     names = {f.name for f in dataclasses.fields(cls)}
-    if unknown := set(d) - names: raise ValueError(f"{path}: unknown config keys {sorted(unknown)} for {cls.__name__}")
-    return cls(**((ran_with or {}) | d))
+    if unknown := set(d) - names: raise ValueError(f"{source}: unknown config keys {sorted(unknown)} for {cls.__name__}")
+    try: return cls(**((ran_with or {}) | d))
+    except (TypeError, ValueError) as e: raise ValueError(f"{source}: {e}") from None    # a value the config refuses
+
+def load_config(cls, path: str | os.PathLike, ran_with: dict | None = None):
+    "Read a config written by `save_config`, as `config_from_dict` reads its dict."
+    try: d = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as e: raise ValueError(f"{path} is not a JSON config: {e}") from None
+    return config_from_dict(cls, d, path, ran_with)
 
 # %% ../nbs/00a_config.ipynb #162d1c1e
 def fail(message: str, code: int = 2):

@@ -17,7 +17,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, Sampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, flag, load_config, save_config
+from .config import arg, check_output_dir, config_from_dict, flag, load_config, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -400,9 +400,8 @@ class Run:
 CHANGED_DEFAULTS = {'embedding': 'table'}   # settings a config written before their default changed ran with
 
 def run_config(state: dict, path) -> TrainConfig:
-    "The `TrainConfig` a checkpoint was written with."
-    try: return TrainConfig(**(CHANGED_DEFAULTS | state['train_config']))
-    except TypeError as e: raise ValueError(f"{path} holds a config this version cannot read: {e}") from None
+    "The `TrainConfig` a checkpoint was written with, read as a `config.json` is."
+    return config_from_dict(TrainConfig, state['train_config'], path, ran_with=CHANGED_DEFAULTS)
 
 def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
     "Refuse `cfg` if a setting outside `RUNTIME_FIELDS` differs from the run's `saved` one; describe the runtime changes."
@@ -420,9 +419,7 @@ def saved_config(run_dir: Path) -> TrainConfig | None:
     "The settings of the run in `run_dir`: its checkpoint's, else the `config.json` written before its first step; None: no run."
     ckpt, js = run_dir / 'checkpoint.pt', run_dir / 'config.json'
     if ckpt.exists(): return run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
-    if js.exists():
-        try: return load_config(TrainConfig, js, ran_with=CHANGED_DEFAULTS)
-        except (TypeError, ValueError) as e: raise ValueError(f"{js} is not a config this version can read: {e}") from None
+    if js.exists(): return load_config(TrainConfig, js, ran_with=CHANGED_DEFAULTS)
     return None
 
 def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:

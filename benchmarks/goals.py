@@ -11,7 +11,8 @@ expected value): what the action tokens alone cost; and one that also sees its o
 TT's inputs at one step and TT's outputs, without the past; and two that see those bins as an embedding table
 does (one input per bin) and as a cumulative embedding does (ones up to the bin). --context-transitions runs
 every TT row once per context length given (the transitions of history the model sees), to say how much the
-model leans on its past.
+model leans on its past. `--objectives reward` plans with the paper's reward search instead, toward the goal the
+model is given: the data's rewards and values (a maze's sparse reward at the goal it was collected for) score a beam.
 
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
     python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20
@@ -73,8 +74,11 @@ def main():
     p.add_argument('--bc-steps', type=int, default=5000)
     p.add_argument('--episodes', type=int, default=20)
     p.add_argument('--plan', default=None, help='planner preset (None: the one named after the dataset)')
-    p.add_argument('--objectives', nargs='*', default=None, choices=OBJECTIVES[1:],
-                   help="likelihood objectives to plan with, each on the same model (not given: the preset's; none: only --as-policy)")
+    p.add_argument('--objectives', nargs='*', default=None, choices=OBJECTIVES,
+                   help="objectives to plan with, each on the same model (not given: the preset's; none: only --as-policy); "
+                        "reward: the data's rewards and values toward the goal the model is given (a maze's sparse reward at its goal)")
+    p.add_argument('--horizon', type=int, default=None, help="the searches' horizon H (None: the preset's)")
+    p.add_argument('--beam-width', type=int, default=None, help="the searches' beam width B (None: the preset's)")
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
@@ -100,7 +104,8 @@ def main():
     n_params, seed = sum(p.numel() for p in model.parameters()), a.seed + 10_000
     plan = get_plan_config(a.plan or a.dataset)
     tts, cpu = {}, {}
-    runs = {o: get_plan_config(plan, objective=o) for o in (a.objectives if a.objectives is not None else [plan.objective])}
+    runs = {o: get_plan_config(plan, objective=o, horizon=a.horizon, beam_width=a.beam_width)
+            for o in (a.objectives if a.objectives is not None else [plan.objective])}
     if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
     runs = each_action(runs, a.actions or [plan.action])
     if a.context_transitions:

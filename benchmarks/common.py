@@ -10,6 +10,8 @@ RESULTS = Path(__file__).parent / 'results'
 NO_SEARCH = dict(horizon=1, beam_width=1, n_expand=1, plan_every=1)   # planner overrides for TT acting as a plain policy: one beam, one transition, every step
 ARGMAX_POLICY = {**{k: v for k, v in NO_SEARCH.items() if k != 'n_expand'}, 'objective': 'action-likelihood'}   # the same for a likelihood
                                                                  # preset (n_expand is the reward search's): each action token the model's argmax
+SAMPLED_POLICY = {**NO_SEARCH, 'objective': 'reward'}   # one beam, each action token drawn as the reward search draws it
+                                                                 # (the preset's top-k and CDF filter: by default the likeliest bins holding at least 40% of the mass)
 
 
 def each_action(plans: dict, actions) -> dict:

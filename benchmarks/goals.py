@@ -21,7 +21,7 @@ import argparse, time
 from pathlib import Path
 import numpy as np
 import torch
-from common import ARGMAX_POLICY, each_action, fit_mlp, save_results, train_token_bc
+from common import ARGMAX_POLICY, SAMPLED_POLICY, each_action, fit_mlp, save_results, train_token_bc
 from tt_nbdev.collect import RandomPolicy, WaypointPolicy
 from tt_nbdev.dataset import episode_arrays, load_dataset
 from tt_nbdev.env_utils import flatten, flat_dim
@@ -80,6 +80,8 @@ def main():
     p.add_argument('--horizon', type=int, default=None, help="the searches' horizon H (None: the preset's)")
     p.add_argument('--beam-width', type=int, default=None, help="the searches' beam width B (None: the preset's)")
     p.add_argument('--as-policy', action='store_true', help='also run TT with no search: H=1, B=1, the likeliest action tokens')
+    p.add_argument('--sampled-policy', action='store_true',
+                   help="also run TT with no search drawing each action token from the model, as the reward search draws them (H=1, B=1)")
     p.add_argument('--actions', nargs='+', default=None, choices=ACTIONS,
                    help="how each plan becomes the action taken, each run in turn (default: the preset's)")
     p.add_argument('--bc-tokens', action='store_true', help="also goal-conditioned BC acting through TT's action bins (argmax, expected value), on TT's input bins "
@@ -89,6 +91,7 @@ def main():
     p.add_argument('--behaviour-noise', type=float, default=0.45, help='the waypoint policy noise the dataset was made with')
     p.add_argument('--behaviour-std', type=float, default=0.8)
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--bc-seed', type=int, default=None, help="BC's seed (None: --seed): BC drawn again on the same start/goal pairs")
     p.add_argument('--out', default=None)
     a = p.parse_args()
     ds = load_dataset(a.dataset)
@@ -107,6 +110,7 @@ def main():
     runs = {o: get_plan_config(plan, objective=o, horizon=a.horizon, beam_width=a.beam_width)
             for o in (a.objectives if a.objectives is not None else [plan.objective])}
     if a.as_policy: runs['policy'] = get_plan_config(plan, **ARGMAX_POLICY)
+    if a.sampled_policy: runs['policy, sampled action tokens'] = get_plan_config(plan, **SAMPLED_POLICY)
     runs = each_action(runs, a.actions or [plan.action])
     if a.context_transitions:
         runs = {f'{name}, context {c}': get_plan_config(cfg, context_transitions=c) for name, cfg in runs.items() for c in a.context_transitions}
@@ -115,7 +119,8 @@ def main():
         tts[name] = evaluate(model, disc, ds, a.episodes, plan=cfg, seed=seed, progress=False)
         cpu[f'tt_{name}'] = time.process_time() - c0
     X, Y = goal_bc_data(ds, model.config.goal_dims)                     # read once for BC and every token row
-    bc_fn, bc_params = fit_mlp(X, Y, n_params, a.bc_steps, seed=a.seed)   # an MLP regressing actions on (observation, goal)
+    bc_seed = a.seed if a.bc_seed is None else a.bc_seed
+    bc_fn, bc_params = fit_mlp(X, Y, n_params, a.bc_steps, seed=bc_seed)   # an MLP regressing actions on (observation, goal)
     make_env = env_factory(ds)
     steps = lambda make: rollout(make, make_env, a.episodes, seed=seed, progress=False)['success_steps']
     run = lambda make: success_metrics(steps(make))
@@ -125,7 +130,7 @@ def main():
     if a.bc_tokens:
         for name, (inputs, act_bins) in GOAL_BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=a.seed,
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=bc_seed,
                                 obs_dim=flat_dim(ds.observation_space), goal_dims=model.config.goal_dims)
             token_bc[name] = run(lambda o, act, n: GoalBC(fn, o, act))
             cpu[name] = time.process_time() - c0
@@ -148,7 +153,7 @@ def main():
               f"H={tt['plan']['horizon']}, B={tt['plan']['beam_width']})")
     print(f"{time.time() - t0:.0f} s in all; CPU minutes: " + ', '.join(f'{k} {v / 60:.1f}' for k, v in cpu.items()))
     save_results({'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_run': a.tt_run,
-                           'tt_params': n_params, 'bc_params': bc_params, 'plans': {o: m['plan'] for o, m in tts.items()},
+                           'tt_params': n_params, 'bc_params': bc_params, 'bc_seed': bc_seed, 'plans': {o: m['plan'] for o, m in tts.items()},
                            'success_steps': {**{f'TT, {o}': m['success_steps'] for o, m in tts.items()}, 'BC': bc_steps}, 'starts_goals': starts_goals, 'cpu_seconds': cpu,
                            'results': results}, a.out, f"goals-{a.dataset.split('/')[1]}-{a.dataset.split('/')[2].rsplit('-v', 1)[0]}")
 

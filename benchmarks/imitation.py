@@ -56,6 +56,7 @@ def main():
     p.add_argument('--bc-tokens', action='store_true',
                    help="also BC through TT's tokens: observations at bin centres, argmax action bins, both, expected action bins")
     p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--bc-seed', type=int, default=None, help="BC's seed (None: --seed): BC drawn again on the same episodes")
     p.add_argument('--out', default=None)
     a = p.parse_args()
     ds = load_dataset(a.dataset)
@@ -82,15 +83,16 @@ def main():
         cpu[name] = time.process_time() - c0
         res['policies'][name], res['plans'][name] = figures(m['returns'], env_id, ds), m['plan']
     c0 = time.process_time()
-    bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=a.seed)
+    bc_seed = a.seed if a.bc_seed is None else a.bc_seed
+    bc_fn, bc_params = train_bc(ds, n_params, a.bc_steps, seed=bc_seed)
     bc = rollout(lambda o, act, n: BCPolicy(bc_fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
     cpu['bc'] = time.process_time() - c0
-    res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps
+    res['policies']['BC (MLP)'], res['bc_params'], res['bc_steps'], res['bc_seed'] = figures(bc['returns'], env_id, ds), bc_params, a.bc_steps, bc_seed
     if a.bc_tokens:
         X, Y = bc_data(ds)                                    # read once for every token row
         for name, (inputs, act_bins) in BC_TOKENS.items():
             c0 = time.process_time()
-            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=a.seed)
+            fn = train_token_bc(X, Y, disc, n_params, a.bc_steps, inputs, act_bins, seed=bc_seed)
             m = rollout(lambda o, act, n: BCPolicy(fn, o, act), env_factory(ds), a.episodes, seed=seed, progress=False)
             cpu[name] = time.process_time() - c0
             res['policies'][name] = figures(m['returns'], env_id, ds)

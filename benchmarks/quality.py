@@ -18,7 +18,7 @@ from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
 from tt_nbdev.checkpoint import load_checkpoint
-from tt_nbdev.plan_config import get_plan_config
+from tt_nbdev.plan_config import ACTIONS, get_plan_config
 from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 from tt_nbdev.training import TrainConfig, train
@@ -95,6 +95,7 @@ def main():
     p.add_argument('--plan-every', type=int, default=None, help="replan every this many env steps (None: the preset's)")
     p.add_argument('--horizon', type=int, default=None, help="the search's horizon H (None: the preset's)")
     p.add_argument('--beam-width', type=int, default=None, help="the search's beam width B (None: the preset's)")
+    p.add_argument('--action', default=None, choices=ACTIONS, help="how a plan becomes the action taken (None: the preset's)")
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--mean-actions', action='store_true', help="also evaluate each TT row taking the actions' expected values (action='mean')")
@@ -103,8 +104,8 @@ def main():
                    help="BC's training seed (None: --seed); the evaluation episodes stay those of --seed, so BC draws compare")
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.mean_actions or a.plan or a.plan_every or a.horizon or a.beam_width):
-        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --mean-actions, --plan, --plan-every, --horizon and --beam-width, or drop --no-tt")
+    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.mean_actions or a.plan or a.plan_every or a.horizon or a.beam_width or a.action):
+        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --mean-actions, --plan, --plan-every, --horizon, --beam-width and --action, or drop --no-tt")
     out = Path(a.out) if a.out else RESULTS / f"quality-{a.dataset.replace('/', '-')}.json"
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt
@@ -123,7 +124,7 @@ def main():
         model, disc, state = load_checkpoint(Path(a.tt_run) / 'model.pt')
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
-        plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width)
+        plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action)
         finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
         run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
         plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once

@@ -13,6 +13,8 @@ does (one input per bin) and as a cumulative embedding does (ones up to the bin)
 every TT row once per context length given (the transitions of history the model sees), to say how much the
 model leans on its past. `--objectives reward` plans with the paper's reward search instead, toward the goal the
 model is given: the data's rewards and values (a maze's sparse reward at the goal it was collected for) score a beam.
+--sampled-policy adds TT acting alone with its action tokens drawn as the reward search draws them, where --as-policy
+takes the likeliest; --bc-seed draws BC again on the same pairs, to hold TT to BC's mean over seeds.
 
     tt-collect --env-id PointMaze_UMaze-v3 --dataset-id tt/pointmaze/umaze-v0 --policy waypoint --n-episodes 200
     python benchmarks/goals.py --dataset tt/pointmaze/umaze-v0 --episodes 20

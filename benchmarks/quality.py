@@ -104,8 +104,10 @@ def main():
                    help="BC's training seed (None: --seed); the evaluation episodes stay those of --seed, so BC draws compare")
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    if a.no_tt and (a.tt_run or a.tt_steps or a.greedy_actions or a.as_policy or a.mean_actions or a.plan or a.plan_every or a.horizon or a.beam_width or a.action):
-        p.error("--no-tt evaluates no TT: drop --tt-run, --tt-steps, --greedy-actions, --as-policy, --mean-actions, --plan, --plan-every, --horizon, --beam-width and --action, or drop --no-tt")
+    tt_flags = ('tt_run', 'tt_steps', 'greedy_actions', 'as_policy', 'mean_actions', 'plan', 'plan_every', 'horizon', 'beam_width', 'action')
+    if a.no_tt and any(getattr(a, f) for f in tt_flags):
+        names = ['--' + f.replace('_', '-') for f in tt_flags]
+        p.error(f"--no-tt evaluates no TT: drop {', '.join(names[:-1])} and {names[-1]}, or drop --no-tt")
     out = Path(a.out) if a.out else RESULTS / f"quality-{a.dataset.replace('/', '-')}.json"
     ds = load_dataset(a.dataset)
     t0, c0, trained = time.time(), time.process_time(), a.tt_run is None and not a.no_tt

@@ -44,7 +44,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', required=True, help='an expert Minari dataset, e.g. tt/hopper/expert-v0')
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
-    p.add_argument('--tt-model', default=None, help="the model file of --tt-run to evaluate (None: model.pt); a snapshot model-step<N>.pt gives a point of its learning curve")
+    p.add_argument('--tt-model', default='model.pt', help="the model file of --tt-run to evaluate; a snapshot model-step<N>.pt gives a point of its learning curve")
     p.add_argument('--objectives', nargs='*', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:],
                    help='the likelihood objectives to plan with (none: only --as-policy and BC)')
     p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')
@@ -68,11 +68,11 @@ def main():
                           run_dir=f"runs/imitation-{a.dataset.replace('/', '-')}")
         a.tt_run = cfg.run_dir
         train(cfg)
-    model, disc, state = load_checkpoint(Path(a.tt_run) / (a.tt_model or 'model.pt'))
+    model, disc, state = load_checkpoint(Path(a.tt_run) / a.tt_model)
     cpu = {'tt_train': state.get('cpu_seconds', time.process_time() - c0)}
     seed, n_params = a.seed + 10_000, sum(p.numel() for p in model.parameters())
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'seed_base': seed, 'tt_run': a.tt_run,
-           'tt_model': a.tt_model or 'model.pt', 'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
+           'tt_model': a.tt_model, 'tt_params': n_params, 'tt_steps': state.get('step'), 'plans': {}, 'policies': {}, 'cpu_seconds': cpu}
     data = [float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()]
     level = a.dataset.rsplit('/', 1)[-1].rsplit('-v', 1)[0]            # 'expert' for tt/hopper/expert-v0
     res['policies'][f'{level} (dataset)'] = figures(data, env_id, ds)

@@ -87,7 +87,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
-    p.add_argument('--tt-model', default=None, help="the model file of --tt-run to evaluate (None: model.pt); a snapshot model-step<N>.pt gives a point of its learning curve")
+    p.add_argument('--tt-model', default='model.pt', help="the model file of --tt-run to evaluate; a snapshot model-step<N>.pt gives a point of its learning curve")
     p.add_argument('--no-tt', action='store_true', help='skip TT: only BC and the behaviour data (for a table row whose TT cell is run elsewhere)')
     p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
     p.add_argument('--bc-steps', type=int, default=4000, help="BC steps of 256 pairs; 4000 sees as many transitions as TT's default run")
@@ -106,7 +106,7 @@ def main():
     p.add_argument('--out', default=None)
     a = p.parse_args()
     tt_flags = ('tt_run', 'tt_model', 'tt_steps', 'greedy_actions', 'as_policy', 'mean_actions', 'plan', 'plan_every', 'horizon', 'beam_width', 'action')
-    if a.no_tt and any(getattr(a, f) for f in tt_flags):
+    if a.no_tt and any(getattr(a, f) != p.get_default(f) for f in tt_flags):   # a TT flag given, whatever its default
         names = ['--' + f.replace('_', '-') for f in tt_flags]
         p.error(f"--no-tt evaluates no TT: drop {', '.join(names[:-1])} and {names[-1]}, or drop --no-tt")
     out = Path(a.out) if a.out else RESULTS / f"quality-{a.dataset.replace('/', '-')}.json"
@@ -124,7 +124,7 @@ def main():
         model = TrajectoryTransformer(TTConfig(observation_dim=flat_dim(ds.observation_space), action_dim=flat_dim(ds.action_space)))
         tt = None
     else:
-        model, disc, state = load_checkpoint(Path(a.tt_run) / (a.tt_model or 'model.pt'))
+        model, disc, state = load_checkpoint(Path(a.tt_run) / a.tt_model)
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action)
@@ -147,7 +147,7 @@ def main():
     data_returns = np.array([float(np.sum(ep.rewards)) for ep in ds.iterate_episodes()])
     rows = [('dataset (behaviour policy)', data_returns), ('BC (MLP)', bc)] + ([] if a.no_tt else [(name, np.array(m['returns'])) for name, m in evaluated.items()])
     res = {'dataset': a.dataset, 'env_id': env_id, 'episodes': a.episodes, 'tt_params': n_params, 'bc_params': bc_params,
-           'tt_run': a.tt_run, 'tt_model': None if a.no_tt else a.tt_model or 'model.pt', 'tt_train_seconds': t_train,
+           'tt_run': a.tt_run, 'tt_model': None if a.no_tt else a.tt_model, 'tt_train_seconds': t_train,
            'tt_seconds_per_step': tt and tt['seconds_per_step'], 'plan': tt and tt['plan'],
            'cpu_seconds': {'tt_train': cpu_train, 'tt_eval': cpu_tt_eval, 'bc_train': cpu_bc_train, 'bc_eval': cpu_bc_eval},
            'bc_steps': a.bc_steps, 'bc_seed': bc_seed, 'seed_base': a.seed + 10_000}

@@ -14,6 +14,12 @@ SAMPLED_POLICY = {**NO_SEARCH, 'objective': 'reward'}   # one beam, each action 
                                                                  # (the preset's top-k and CDF filter: by default the likeliest bins holding at least 40% of the mass)
 
 
+def add_tt_model(p):
+    "The `--tt-model` flag of the scripts that evaluate a finished `--tt-run`: which of its model files."
+    p.add_argument('--tt-model', default='model.pt', help="the model file of --tt-run to evaluate; a snapshot model-step<N>.pt "
+                   "gives a point of its learning curve, checkpoint.pt the last weights of an --ema run")
+
+
 def each_action(plans: dict, actions) -> dict:
     "Each plan of `plans` (name -> PlanConfig) once per way of taking its action; a name gains ', <action> actions' but for 'token'."
     return {name + ('' if act == 'token' else f', {act} actions'): get_plan_config(cfg, action=act) for name, cfg in plans.items() for act in actions}

@@ -18,7 +18,7 @@ bin value. They say how much of a gap between TT and BC the tokens alone cost, b
 import argparse, time
 from pathlib import Path
 import numpy as np
-from common import ARGMAX_POLICY, each_action, save_results, train_token_bc
+from common import ARGMAX_POLICY, add_tt_model, each_action, save_results, train_token_bc
 from quality import BCPolicy, bc_data, train_bc
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.checkpoint import load_checkpoint
@@ -44,7 +44,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', required=True, help='an expert Minari dataset, e.g. tt/hopper/expert-v0')
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
-    p.add_argument('--tt-model', default='model.pt', help="the model file of --tt-run to evaluate; a snapshot model-step<N>.pt gives a point of its learning curve, checkpoint.pt the last weights of an --ema run")
+    add_tt_model(p)
     p.add_argument('--objectives', nargs='*', default=[o for o in OBJECTIVES if o != "reward"], choices=OBJECTIVES[1:],
                    help='the likelihood objectives to plan with (none: only --as-policy and BC)')
     p.add_argument('--plan', default='imitation', help='the planner preset the objectives replace theirs in')

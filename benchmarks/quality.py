@@ -13,7 +13,7 @@ from dataclasses import asdict
 from pathlib import Path
 import numpy as np
 import torch
-from common import NO_SEARCH, RESULTS, each_action, fit_mlp, save_results
+from common import NO_SEARCH, RESULTS, add_tt_model, each_action, fit_mlp, save_results
 from tt_nbdev.dataset import DEFAULT_DATASET_ID, load_dataset, episode_arrays
 from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
@@ -87,7 +87,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--dataset', default=DEFAULT_DATASET_ID)
     p.add_argument('--tt-run', default=None, help='a finished tt-train run folder to evaluate instead of training')
-    p.add_argument('--tt-model', default='model.pt', help="the model file of --tt-run to evaluate; a snapshot model-step<N>.pt gives a point of its learning curve, checkpoint.pt the last weights of an --ema run")
+    add_tt_model(p)
     p.add_argument('--no-tt', action='store_true', help='skip TT: only BC and the behaviour data (for a table row whose TT cell is run elsewhere)')
     p.add_argument('--tt-steps', type=int, default=None, help='TT optimizer steps (None: tt-train default)')
     p.add_argument('--bc-steps', type=int, default=4000, help="BC steps of 256 pairs; 4000 sees as many transitions as TT's default run")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 from tt_nbdev.config import check_output_file, fail
-from tt_nbdev.training import read_metrics
+from tt_nbdev.run_folder import read_metrics
 
 
 def centred_mean(values: list[float], window: int) -> list[float]:

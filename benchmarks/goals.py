@@ -30,6 +30,7 @@ from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.evaluation import env_factory, evaluate, success_metrics
 from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.plan_config import ACTIONS, OBJECTIVES, get_plan_config
+from tt_nbdev.recipe import recipe_plan
 from tt_nbdev.rollouts import FunctionPolicy, rollout
 from tt_nbdev.training import TrainConfig, train
 
@@ -107,7 +108,7 @@ def main():
         train(cfg)
     model, disc, _ = load_checkpoint(Path(a.tt_run) / 'model.pt')
     n_params, seed = sum(p.numel() for p in model.parameters()), a.seed + 10_000
-    plan = get_plan_config(a.plan or a.dataset)
+    plan = recipe_plan(a.plan or a.dataset)
     tts, cpu = {}, {}
     runs = {o: get_plan_config(plan, objective=o, horizon=a.horizon, beam_width=a.beam_width)
             for o in (a.objectives if a.objectives is not None else [plan.objective])}

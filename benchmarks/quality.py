@@ -19,6 +19,7 @@ from tt_nbdev.env_utils import flatten, flat_dim
 from tt_nbdev.model import TrajectoryTransformer, TTConfig
 from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.plan_config import ACTIONS, get_plan_config
+from tt_nbdev.recipe import recipe_plan
 from tt_nbdev.rollouts import rollout
 from tt_nbdev.evaluation import evaluate, env_factory, normalized_score
 from tt_nbdev.training import TrainConfig, train
@@ -127,7 +128,7 @@ def main():
         model, disc, state = load_checkpoint(Path(a.tt_run) / a.tt_model)
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
-        plan = get_plan_config(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action)
+        plan = recipe_plan(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action)
         finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
         run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
         plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once

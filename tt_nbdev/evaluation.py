@@ -14,6 +14,7 @@ from .env_utils import make_env
 from .discretizer import Discretizer
 from .model import TrajectoryTransformer
 from .plan_config import PlanConfig, get_plan_config
+from .recipe import recipe_plan
 from .planner import Planner
 from .rollouts import rollout
 
@@ -74,7 +75,7 @@ def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_epis
              max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None,
              goal=None) -> dict:
     "Plan in `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset), toward `goal` if given; returns the metrics."
-    cfg = plan if isinstance(plan, PlanConfig) else get_plan_config(plan)      # a PlanConfig checked itself when built
+    cfg = plan if isinstance(plan, PlanConfig) else recipe_plan(plan)      # a PlanConfig checked itself when built
     check_video_path(video_path)                                                # the goal: `Planner` checks it
     dataset = env if hasattr(env, 'recover_environment') else None                 # a Minari dataset: its own reference scores
     planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed, goal)

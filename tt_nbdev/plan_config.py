@@ -11,8 +11,8 @@ from .config import flag
 from .model import TTConfig
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'RECIPE_PRESETS', 'PlanConfig',
-           'preset_for', 'recipe_preset', 'get_plan_config']
+__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'PlanConfig', 'preset_for',
+           'get_plan_config']
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de20
 @dataclass
@@ -78,25 +78,14 @@ def preset_for(dataset_id: str) -> str:
         if all(part in name for part in key.split('-', 1)): return key
     return 'halfcheetah'
 
-RECIPE_PRESETS = {'hopper': 'halfcheetah', 'walker2d': 'mean-actions'}   # envs whose paper presets give way to another
-
-def recipe_preset(dataset_id: str) -> str:
-    """The preset a dataset plans with by default: its env's paper preset, except Hopper's and Walker2d's wider or
-    longer searches (H=15, B=128; H=20 for Walker2d medium-replay), which become the paper's default H=5, B=32.
-    They cost up to 8 times as much per plan here, and the diagnosis in `benchmarks/README.md` found the points
-    lost elsewhere; name the paper's preset (`--preset hopper`) to use it. Walker2d's sets also take the
-    expected action, replanning every 5 steps (`mean-actions`), which lifted medium from 38.9 to 56.3 and medium-replay from 19.6 to 34.8."""
-    name = preset_for(dataset_id)
-    return RECIPE_PRESETS.get(name.split('-')[0], name)
-
 def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanConfig:
-    """The planner's settings: `plan` is a `PlanConfig`, a preset name, or a dataset id (whose env names the preset,
-    through `recipe_preset`); None is the paper's default. `overrides` replace fields; None values are left out."""
+    """The planner's settings: `plan` is a `PlanConfig`, a preset name, or a dataset id (the paper's preset for its
+    env, `preset_for`); None is the paper's default. `overrides` replace fields; None values are left out."""
     if plan is None: plan = 'halfcheetah'
     if isinstance(plan, str):
         if plan not in PRESETS and '/' not in plan:
             raise ValueError(f"unknown planner preset {plan!r}; choose one of {sorted(PRESETS)}, or give a dataset id")
-        plan = PRESETS[plan if plan in PRESETS else recipe_preset(plan)]
+        plan = PRESETS[plan if plan in PRESETS else preset_for(plan)]
     overrides = {k: v for k, v in overrides.items() if v is not None}
     objective = overrides.get('objective', plan.objective)
     if clash := [k for k in overrides if k in (REWARD_ONLY if objective != 'reward' else LIKELIHOOD_ONLY)]:

@@ -6,30 +6,29 @@
 from __future__ import annotations
 import contextlib, copy, dataclasses, json, math, os, random, time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Optional
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 from torch.nn.parallel import DistributedDataParallel
-from torch.utils.data import DataLoader, DistributedSampler, Sampler
-from torch.utils.tensorboard import SummaryWriter
+from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, config_from_dict, flag, load_config, save_config
+from .config import arg, check_output_dir, config_from_dict, flag, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
 from .discretizer import Discretizer
-from .model import EMBEDDINGS, TTConfig, TrajectoryTransformer, configure_optimizer, lr_multiplier
-from .checkpoint import read_checkpoint, resolve_device, save_checkpoint, upgrade_state_dict
-from .plan_config import PRESETS, get_plan_config
+from .model import EMBEDDINGS, TTConfig, TrajectoryTransformer, configure_optimizer, ema_decay, update_ema
+from .checkpoint import init_distributed, read_checkpoint, resolve_amp, save_checkpoint, upgrade_state_dict
+from .plan_config import PRESETS
+from .recipe import RECIPE_EMBEDDING, Schedule, make_schedule, recipe_dropout, recipe_note, recipe_plan, recipe_steps
 from .evaluation import evaluate
+from .run_folder import (EpochSampler, MetricsLog, RunLock, check_resume, default_run_dir, preserved_rng, read_metrics, resume_settings, resumed_clock,
+                                 rng_state, saved_settings, set_rng_state, spent, step_seed, summarize, token_stats)
 
 # %% auto #0
-__all__ = ['RUNTIME_FIELDS', 'RECIPE_STEPS', 'RECIPE_DROPOUT', 'TrainConfig', 'Schedule', 'recipe_steps', 'recipe_dropout',
-           'make_schedule', 'read_metrics', 'MetricsLog', 'train']
+__all__ = ['RUNTIME_FIELDS', 'TrainConfig', 'train']
 
 # %% ../nbs/06_training.ipynb #a1a1a0af
 @dataclass
@@ -45,7 +44,7 @@ class TrainConfig:
     termination_penalty: float = arg(-100.0, "reward that replaces the last reward of a terminated episode")
     past_termination: bool = arg(False, "train on all-zero transitions after a terminated episode's end, as the paper's code "
                                         "does; default: they are padding, masked out of the loss")
-    n_transitions: int = arg(5, "transitions per training window (the paper: 10, at twice the cost per step, scoring the same here)")
+    n_transitions: int = arg(5, "transitions per training window (the paper: 10, at twice the cost per step)")
     goal: Optional[str] = arg(None, "goal-conditioned training: 'hindsight' (each episode's goal is where it ended); None: none",
                               choices=('hindsight',))
     goal_dims: Optional[list[int]] = arg(None, "observation dims a goal holds; None: the env's achieved_goal, else all")
@@ -56,8 +55,8 @@ class TrainConfig:
     dropout: Optional[float] = arg(None, "dropout probability; None: the recipe's (recipe_dropout), the paper's 0.1 on a "
                                          "run that sees its data at least 20 times, else 0")
     action_weight: float = arg(5.0, "loss weight of action tokens (the others weigh 1)")
-    embedding: str = arg('cumulative', "token embeddings: 'cumulative' (a bin's row sums its dimension's rows up to it, "
-                                       "so neighbouring bins start alike; the recipe's) or 'table' (a row per bin, the paper's)",
+    embedding: str = arg(RECIPE_EMBEDDING, "token embeddings: 'cumulative' (a bin's row sums its dimension's rows up to it, "
+                                           "so neighbouring bins start alike) or 'table' (a row per bin, the paper's)",
                          choices=EMBEDDINGS)
     # optimization
     batch_size: int = arg(256, "windows per optimizer step, summed over all processes")
@@ -89,7 +88,7 @@ class TrainConfig:
     eval_every: int = arg(0, "evaluate by planning every this many steps (0: only at the end)")
     eval_episodes: int = arg(5, "episodes per evaluation (0: no evaluation)")
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
-    plan: Optional[str] = arg(None, "planner preset; None: the preset named after the dataset's env", choices=tuple(PRESETS))
+    plan: Optional[str] = arg(None, "planner preset; None: the recipe's for the dataset (recipe_plan)", choices=tuple(PRESETS))
 
     def __post_init__(self): validate_train_config(self)   # a config checks itself when built: code below trusts it
 
@@ -114,7 +113,7 @@ def validate_train_config(cfg: TrainConfig):
     if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
     if cfg.embedding not in EMBEDDINGS: raise ValueError(f"--embedding must be one of {EMBEDDINGS}, got {cfg.embedding!r}")
-    if cfg.eval_episodes and (ctx := get_plan_config(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
+    if cfg.eval_episodes and (ctx := recipe_plan(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
         raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
                          f"transitions, which does not fit n_transitions={cfg.n_transitions}: raise --n-transitions to "
                          f"{ctx}, pick a smaller --plan, or turn evaluation off with --eval-episodes 0")
@@ -128,191 +127,6 @@ def check_world_size(cfg: TrainConfig, world_size: int):
 RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
                   'log_every', 'checkpoint_every', 'snapshot_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
 
-# %% ../nbs/06_training.ipynb #696215cd
-def bf16_fast(device: torch.device) -> bool:
-    "Whether `device` multiplies bf16 matrices in hardware: a CUDA GPU with bf16, or a CPU with AMX or AVX512-BF16."
-    if device.type == 'cuda': return torch.cuda.is_bf16_supported()
-    return device.type == 'cpu' and (torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
-
-def check_amp(device: torch.device):
-    "Raise a `ValueError` unless `device` can run bf16 autocast."
-    ok = torch.cuda.is_bf16_supported() if device.type == 'cuda' else device.type == 'cpu' and torch.ops.mkldnn._is_mkldnn_bf16_supported()
-    if not ok: raise ValueError(f"--amp (bf16 autocast) needs a CUDA device or a CPU with bf16 support; this run is on {device}")
-
-def resolve_amp(amp: bool | None, device: torch.device) -> bool:
-    "The `--amp` setting for `device`: as given (checked), or on where bf16 is fast when None."
-    if amp is None: return bf16_fast(device)
-    if amp: check_amp(device)
-    return amp
-
-# %% ../nbs/06_training.ipynb #3c9188cd
-@dataclass
-class Schedule:
-    "Derived sizes of a run: batches, epochs, steps and the learning-rate schedule in tokens."
-    n_windows: int
-    block_size: int
-    batch_per_rank: int
-    world_size: int
-    steps_per_epoch: int
-    n_epochs: int
-    total_steps: int
-    warmup_tokens: int
-    final_tokens: int
-
-    @property
-    def samples_per_rank(self) -> int: return math.ceil(self.n_windows / self.world_size)
-    @property
-    def tokens_per_epoch(self) -> int: return self.samples_per_rank * self.world_size * self.block_size
-
-    def tokens_at(self, step: int) -> int:
-        "Target tokens seen by all processes after `step` optimizer steps (the last batch of an epoch is short)."
-        epochs, batches = divmod(step, self.steps_per_epoch)
-        return epochs * self.tokens_per_epoch + batches * self.batch_per_rank * self.world_size * self.block_size
-
-    def lr_mult(self, step: int) -> float: return lr_multiplier(self.tokens_at(step), self.warmup_tokens, self.final_tokens)
-
-    @property
-    def passes(self) -> float: return self.total_steps / self.steps_per_epoch    # epochs of the whole run, fractional
-
-RECIPE_STEPS = dict(base=400, tokens=6, passes=2.5, cap=3200)   # 400 steps for Pendulum's 6-token transitions, in proportion
-
-def recipe_steps(transition_dim: int, n_windows: int = 0, batch_size: int = 256) -> tuple[int, str]:
-    """The default length of a run in optimizer steps of `batch_size` windows, and what set it: the longer of two
-    rules, at most 3200 steps. By transition size: 400 for 6-token transitions (Pendulum), in proportion to the tokens
-    per transition (Hopper's 16: 1067; Walker2d's and HalfCheetah's 25: 1667). By dataset size, like the paper's
-    epochs rule: 2.5 passes over the `n_windows` windows, the fewest with which a set here reached its result
-    (Pendulum's 400 steps are 2.55), so a large set is seen at least that often. The learning curves of
-    `benchmarks/diagnose.py` give the figures behind it."""
-    r = RECIPE_STEPS
-    by_tokens, by_size = max(r['base'], round(r['base'] * transition_dim / r['tokens'])), math.ceil(r['passes'] * n_windows / batch_size)
-    steps = min(r['cap'], max(by_tokens, by_size))
-    why = ('the cap' if steps == r['cap'] else f"transitions of {transition_dim} tokens" if by_tokens >= by_size
-           else f"{r['passes']} passes over {n_windows} windows")
-    return steps, why
-
-RECIPE_DROPOUT = dict(p=0.1, passes=20)   # the paper's dropout, on runs that see their data this often or more
-
-def recipe_dropout(passes: float) -> tuple[float, str]:
-    """The default dropout of a run that sees its data `passes` times, and why: the paper's 0.1 from 20 passes up,
-    else none. Seen that often, a model needs it: on Hopper medium (24.8 passes) the planner scores 91.1 and 88.4
-    with it, 77.2 and 80.0 without (BC 91.5); on the Hopper expert set (22.7) the likelihood search imitates at 98.8
-    with it, 88.3 without, and the model acting alone at 98.7 against 84.2 (BC 100.9). Seen less often, it held
-    the model back or was level: the Walker2d expert set (14.1 passes) imitates at 27.6 with it against 67.6
-    without (BC 145.1), the Pendulum expert (2.55) acts alone at 13.6 against 51.6; Walker2d medium-replay (14.1),
-    Hopper medium-replay (9.1) and, just above the line, Walker2d medium (21.4) were level. The sets above the line
-    are Hopper's: the line sits where the measurements put it. `benchmarks/README.md`, "Dropout by passes over the
-    data", has the runs."""
-    r = RECIPE_DROPOUT
-    on = passes >= r['passes']
-    return (r['p'] if on else 0.0), f"{passes:.2f} passes over the data, {'at least' if on else 'fewer than'} {r['passes']}"
-
-def make_schedule(n_windows: int, block_size: int, batch_size: int, world_size: int = 1, n_epochs: int | None = None,
-                  max_steps: int | None = None, warmup_tokens: int | None = None) -> Schedule:
-    "The `Schedule` of a run over `n_windows` windows of `block_size` tokens."
-    per_rank = batch_size // world_size
-    steps_per_epoch = math.ceil(math.ceil(n_windows / world_size) / per_rank)
-    n_epochs = n_epochs or max(1, int(1e6 / n_windows * 50))
-    total = n_epochs * steps_per_epoch if max_steps is None else min(max_steps, n_epochs * steps_per_epoch)
-    s = Schedule(n_windows, block_size, per_rank, world_size, steps_per_epoch, n_epochs, total, 0, 0)
-    s.final_tokens = s.tokens_at(total)
-    s.warmup_tokens = warmup_tokens if warmup_tokens is not None else max(1, min(s.tokens_per_epoch, s.final_tokens // 10))
-    return s
-
-# %% ../nbs/06_training.ipynb #4a3492e4
-class EpochSampler(Sampler):
-    "`DistributedSampler` order fixed by `(seed, epoch)`, which can start part-way into an epoch."
-    def __init__(self, n: int, batch_size: int, seed: int = 0, rank: int = 0, world_size: int = 1):
-        self.inner = DistributedSampler(range(n), num_replicas=world_size, rank=rank, shuffle=True, seed=seed, drop_last=False)
-        self.batch_size, self.skip = batch_size, 0
-
-    def set_epoch(self, epoch: int, skip_batches: int = 0):
-        self.inner.set_epoch(epoch); self.skip = skip_batches * self.batch_size
-
-    def __iter__(self): return iter(list(self.inner)[self.skip:])
-    def __len__(self): return len(self.inner) - self.skip
-
-# %% ../nbs/06_training.ipynb #d64e4ec9
-def step_seed(seed: int, rank: int, step: int) -> int:
-    "Seed of one process's dropout at one step."
-    return int(np.random.SeedSequence([seed, rank, step]).generate_state(1, np.uint64)[0] % 2**63)
-
-def rng_state() -> dict:
-    "The global torch (CPU and CUDA), numpy and Python RNG states, as tensors and plain data (what a checkpoint may hold)."
-    name, keys, pos, has_gauss, gauss = np.random.get_state()
-    return {'torch': torch.get_rng_state(), 'numpy': (name, torch.from_numpy(keys.astype(np.int64)), pos, has_gauss, gauss),
-            'python': random.getstate(), 'cuda': torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}
-
-def set_rng_state(s: dict):
-    "Restore states from `rng_state` (older checkpoints hold numpy's keys as a numpy array)."
-    name, keys, pos, has_gauss, gauss = s['numpy']
-    keys = keys.numpy() if isinstance(keys, torch.Tensor) else np.asarray(keys)
-    torch.set_rng_state(s['torch']); np.random.set_state((name, keys.astype(np.uint32), pos, has_gauss, gauss))
-    random.setstate(tuple(tuple(x) if isinstance(x, list) else x for x in s['python']))
-    if s.get('cuda') is not None and torch.cuda.is_available(): torch.cuda.set_rng_state_all(s['cuda'])
-
-@contextlib.contextmanager
-def preserved_rng():
-    "Run a block without moving the global random streams."
-    s = rng_state()
-    try: yield
-    finally: set_rng_state(s)
-
-# %% ../nbs/06_training.ipynb #46d95071
-TOKEN_TYPES = ('obs', 'act', 'rew', 'val')
-
-def token_types(length: int, config: TTConfig) -> torch.Tensor:
-    "Type (0 obs, 1 act, 2 rew, 3 val) of the target predicted at each of `length` input positions."
-    O, A, T = config.observation_dim, config.action_dim, config.transition_dim
-    d = (torch.arange(length) + 1) % T
-    return (d >= O).long() + (d >= O + A).long() + (d >= O + A + 1).long()
-
-@torch.no_grad()
-def token_stats(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor, config: TTConfig) -> torch.Tensor:
-    "Per token type: summed cross-entropy, count and correct argmax predictions of the unmasked targets, `(4, 3)`."
-    B, L, N = logits.shape
-    ce = F.cross_entropy(logits.reshape(-1, N).float(), targets.reshape(-1), reduction='none').view(B, L)
-    hit = (logits.argmax(-1) == targets).float()
-    onehot = F.one_hot(token_types(L, config).to(logits.device), len(TOKEN_TYPES)).float()  # (L, 4)
-    m = mask.float()
-    return torch.stack([(ce * m).sum(0) @ onehot, m.sum(0) @ onehot, (hit * m).sum(0) @ onehot], 1)
-
-def summarize(stats: torch.Tensor, config: TTConfig) -> dict:
-    "The weighted loss the model trains on, the loss of each token type, and the accuracy, from `token_stats` sums."
-    ce, n, hit = stats.double().T
-    w = torch.tensor([1.0, config.action_weight, config.reward_weight, config.value_weight], dtype=torch.float64, device=ce.device)
-    out = {'train/loss': (w * ce).sum() / n.sum().clamp(min=1), 'train/accuracy': hit.sum() / n.sum().clamp(min=1)}
-    out |= {f'train/loss_{t}': ce[i] / n[i].clamp(min=1) for i, t in enumerate(TOKEN_TYPES)}
-    return {k: float(v) for k, v in out.items()}
-
-# %% ../nbs/06_training.ipynb #1cc9efd0
-def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
-    "The records of a run's `metrics.jsonl`, skipping a line cut short by a crash."
-    path = Path(run_dir) / 'metrics.jsonl'
-    if not path.exists(): raise FileNotFoundError(f"no metrics.jsonl in {run_dir}")
-    out = []
-    for line in path.read_text().splitlines():
-        try: out.append(json.loads(line))
-        except json.JSONDecodeError: pass
-    return out
-
-class MetricsLog:
-    "Scalars to `metrics.jsonl` and TensorBoard (`tb/`); a resumed log keeps what came before `resume_step`."
-    def __init__(self, run_dir: str | os.PathLike, resume_step: int | None = None):
-        self.run_dir = Path(run_dir); self.path = self.run_dir / 'metrics.jsonl'
-        keep = [r for r in read_metrics(run_dir) if r['step'] <= resume_step] if resume_step is not None and self.path.exists() else []
-        tmp = self.path.with_name('metrics.jsonl.tmp')
-        tmp.write_text(''.join(json.dumps(r) + '\n' for r in keep)); os.replace(tmp, self.path)
-        self.file = open(self.path, 'a')
-        self.tb = SummaryWriter(self.run_dir / 'tb', purge_step=None if resume_step is None else resume_step + 1)
-
-    def log(self, step: int, scalars: dict):
-        try: self.file.write(json.dumps({'step': step, 'time': time.time(), **scalars}) + '\n'); self.file.flush()
-        except OSError as e: raise OSError(e.errno, e.strerror, str(self.path)) from e      # name the file
-        for k, v in scalars.items():
-            if isinstance(v, (int, float)): self.tb.add_scalar(k, v, step)
-
-    def close(self): self.file.close(); self.tb.close()
-
 # %% ../nbs/06_training.ipynb #4ffa42a7
 def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfig, progress: bool = True) -> dict:
     "Plan `cfg.eval_episodes` episodes with the model, leaving the training's random streams and mode as they were."
@@ -320,7 +134,7 @@ def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfi
         was_training = model.training
         model.eval()
         try:
-            return evaluate(model, discretizer, env, cfg.eval_episodes, plan=get_plan_config(cfg.plan or cfg.dataset),
+            return evaluate(model, discretizer, env, cfg.eval_episodes, plan=recipe_plan(cfg.plan or cfg.dataset),
                             seed=cfg.seed, max_episode_steps=cfg.eval_max_episode_steps, progress=progress)
         finally: model.train(was_training)
 
@@ -329,27 +143,7 @@ def eval_scalars(m: dict) -> dict:
     keys = ('return_mean', 'return_std', 'normalized_score', 'done_ratio', 'seconds_per_step')
     return {f'eval/{k}': m[k] for k in keys if m.get(k) is not None}
 
-# %% ../nbs/06_training.ipynb #ac4fa75c
-def init_distributed(device: str | None = None) -> tuple[int, int, torch.device]:
-    "`(rank, world_size, device)` from `torchrun`'s environment, joining the process group when there are several processes."
-    world, rank, local = (int(os.environ.get(k, d)) for k, d in (('WORLD_SIZE', 1), ('RANK', 0), ('LOCAL_RANK', 0)))
-    dev = resolve_device(device)
-    if world > 1:
-        if dev.type == 'cuda': dev = torch.device('cuda', local); torch.cuda.set_device(dev)
-        if not dist.is_initialized():
-            dist.init_process_group('nccl' if dev.type == 'cuda' else 'gloo', timeout=timedelta(hours=2))
-    return rank, world, dev
-
-def default_run_dir(dataset_id: str) -> str:
-    "`runs/<dataset>-<date>-<time>`, one folder per run."
-    return f"runs/{dataset_id.replace('/', '-')}-{datetime.now():%Y%m%d-%H%M%S}"
-
 # %% ../nbs/06_training.ipynb #c6caef48
-def spent(started: tuple) -> dict:
-    """Wall and CPU seconds since `started` (`time.time()`, `time.process_time()`): this process's, DataLoader
-    workers not counted. A resumed run moves `started` back by what its checkpoint had spent, so the sum holds."""
-    return {'train_seconds': time.time() - started[0], 'cpu_seconds': time.process_time() - started[1]}
-
 @dataclass
 class Run:
     "One process's training: its config and place in the job, the data, model, optimizer and schedule, and where it is."
@@ -403,71 +197,15 @@ def run_config(state: dict, path) -> TrainConfig:
     "The `TrainConfig` a checkpoint was written with, read as a `config.json` is."
     return config_from_dict(TrainConfig, state['train_config'], path, ran_with=CHANGED_DEFAULTS)
 
-def check_resume(cfg: TrainConfig, saved: TrainConfig) -> str:
-    "Refuse `cfg` if a setting outside `RUNTIME_FIELDS` differs from the run's `saved` one; describe the runtime changes."
-    def differ(runtime: bool):
-        return [(f.name, getattr(saved, f.name), getattr(cfg, f.name)) for f in dataclasses.fields(TrainConfig)
-                if (f.name in RUNTIME_FIELDS) == runtime and getattr(saved, f.name) != getattr(cfg, f.name)
-                and f.name not in ('resume', 'run_dir')]
-    if bad := differ(False):
-        raise ValueError(f"--resume continues {cfg.run_dir} with its own settings, but these differ from the run's: "
-                         + ', '.join(f"{k} (run: {a!r}, given: {b!r})" for k, a, b in bad)
-                         + "; drop them to resume, or start a new run in another --run-dir")
-    return ', '.join(f"{k} {a!r} -> {b!r}" for k, a, b in differ(True))
-
 def saved_config(run_dir: Path) -> TrainConfig | None:
-    "The settings of the run in `run_dir`: its checkpoint's, else the `config.json` written before its first step; None: no run."
-    ckpt, js = run_dir / 'checkpoint.pt', run_dir / 'config.json'
-    if ckpt.exists(): return run_config(read_checkpoint(ckpt, required=('train_config',)), ckpt)
-    if js.exists(): return load_config(TrainConfig, js, ran_with=CHANGED_DEFAULTS)
-    return None
+    "The settings of the training run in `run_dir` (`saved_settings`); None: no run."
+    return saved_settings(run_dir, TrainConfig, CHANGED_DEFAULTS)
 
 def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
-    "For `--resume`: the settings of the run in `cfg.run_dir`, with the fields named in `given` taken from `cfg`."
-    if not cfg.resume: return cfg
-    if cfg.run_dir is None: raise ValueError("--resume needs the --run-dir of the run to continue")
-    run = Path(cfg.run_dir)
-    if not run.is_dir():
-        raise ValueError(f"--resume: --run-dir {run} does not exist: check the path, or drop --resume to start a new run")
-    if (saved := saved_config(run)) is None:
-        raise ValueError(f"--resume: --run-dir {run} holds no run (no checkpoint.pt or config.json): drop --resume to start one there")
-    return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in given | {'resume', 'run_dir'}})
+    "For `--resume`: the run's settings with the fields named in `given` taken from `cfg` (`resume_settings`)."
+    return resume_settings(cfg, given, CHANGED_DEFAULTS)
 
 # %% ../nbs/06_training.ipynb #1a00639f
-class RunLock:
-    """A `lock` file in a run folder holding its owner's pid: a second process on the same folder is refused while
-    the owner lives; a lock whose owner is gone (killed, crashed) is taken over."""
-    def __init__(self, run_dir: Path): self.path = Path(run_dir) / 'lock'
-
-    @staticmethod
-    def alive(pid: int) -> bool:
-        try: os.kill(pid, 0)
-        except ProcessLookupError: return False
-        except PermissionError: return True
-        try: return Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0] != 'Z'   # a zombie is gone
-        except (OSError, IndexError): return True
-
-    def owner(self) -> int | None:
-        try: return int(self.path.read_text().strip() or 0) or None
-        except (OSError, ValueError): return None
-
-    def acquire(self) -> 'RunLock':
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            try: fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                pid = self.owner()
-                if pid is not None and pid != os.getpid() and self.alive(pid):
-                    raise ValueError(f"--run-dir {self.path.parent} is in use by another tt-train (pid {pid}): wait for it "
-                                     "to end, or choose another --run-dir") from None
-                self.path.unlink(missing_ok=True)             # its owner is gone: the lock is stale
-                continue
-            os.write(fd, str(os.getpid()).encode()); os.close(fd)
-            return self
-
-    def release(self):
-        if self.owner() == os.getpid(): self.path.unlink(missing_ok=True)
-
 def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> tuple[TrainConfig, dict | None, RunLock | None]:
     """The config with its run folder and what ran (`amp` resolved), the checkpoint to resume from (None: a fresh
     start), and the run folder's lock (process 0 holds it). The config is saved before any step, so a run killed
@@ -482,10 +220,10 @@ def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> 
     ckpt_path, state = run_dir / 'checkpoint.pt', None
     if cfg.resume and ckpt_path.exists():
         state = read_checkpoint(ckpt_path, required=('config', 'model', 'discretizer', 'optimizer', 'step', 'rng', 'train_config'))
-        changed = check_resume(cfg, run_config(state, ckpt_path))
+        changed = check_resume(cfg, run_config(state, ckpt_path), RUNTIME_FIELDS)
         if changed and main: print(f"resuming {run_dir} with changed settings: {changed}", flush=True)
     elif cfg.resume and (saved := saved_config(run_dir)) is not None:     # killed before its first checkpoint
-        changed = check_resume(cfg, saved)
+        changed = check_resume(cfg, saved, RUNTIME_FIELDS)
         if main: print(f"{run_dir} has no checkpoint yet: starting it over from step 0 with its own settings"
                        + (f"; changed: {changed}" if changed else ''), flush=True)
     elif main and not cfg.resume and any((run_dir / f).exists() for f in ('checkpoint.pt', 'model.pt', 'config.json')):
@@ -559,16 +297,6 @@ def train_step(net, model, opt, batch, lr: float, cfg: TrainConfig, world: int, 
     opt.step()
     return logits, loss, grad_norm
 
-# %% ../nbs/06_training.ipynb #e3a40002
-def ema_decay(decay: float, step: int) -> float:
-    "The moving average's decay after `step` earlier updates: `decay`, lowered early on so the start is soon forgotten."
-    return min(decay, (1 + step) / (10 + step))
-
-@torch.no_grad()
-def update_ema(ema: torch.nn.Module, model: torch.nn.Module, decay: float):
-    "Move each of `ema`'s weights a `1 - decay` part of the way to `model`'s (the model's buffers are constants, copied once when the average is made)."
-    torch._foreach_lerp_(list(ema.parameters()), list(model.parameters()), 1 - decay)
-
 # %% ../nbs/06_training.ipynb #1a0063a5
 def finish(run: Run) -> dict:
     """Final checkpoint, `model.pt` and evaluation; the run's outputs and metrics. `model.pt` keeps the run's
@@ -602,16 +330,9 @@ def train(cfg: TrainConfig) -> dict:
         if lock is not None: lock.release()
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
-def _resumed_clock(started: tuple, state: dict, run_dir, main: bool) -> tuple:
-    "`started` moved back by the seconds the run had spent before its checkpoint, so `spent` counts the whole run."
-    if 'cpu_seconds' not in state:
-        if main: print(f"{run_dir}/checkpoint.pt predates cost keeping: model.pt will count this process's seconds only", flush=True)
-        return started
-    return started[0] - state['train_seconds'], started[1] - state['cpu_seconds']
-
 def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: torch.device) -> dict:
     main, started = rank == 0, (time.time(), time.process_time())
-    if state is not None: started = _resumed_clock(started, state, cfg.run_dir, main)
+    if state is not None: started = resumed_clock(started, state, cfg.run_dir, main)
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
     source, ds = build_data(cfg, main, world, main and cfg.progress)
     steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
@@ -626,11 +347,9 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.passes:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"
-              + (f"; {steps} steps is the recipe's length for {why} (--max-steps sets another)"
-                 if cfg.max_steps is None and state is None else '')
-              + (f"; dropout {dropout}, the recipe's at {dropout_why} (--dropout sets another)"
-                 if cfg.dropout is None and state is None else '')
-              + (f"; {cfg.embedding} token embeddings (--embedding sets another)" if state is None else ''), flush=True)
+              + recipe_note(*((steps, why) if cfg.max_steps is None and state is None else ()))
+              + (recipe_note(dropout=dropout, dropout_why=dropout_why) if cfg.dropout is None and state is None else '')
+              + (recipe_note(embedding=cfg.embedding) if state is None else ''), flush=True)
     run_loop(run)
     result = finish(run) if main else {}
     if world > 1: dist.barrier()

@@ -121,9 +121,9 @@ def read_checkpoint(path: str | os.PathLike, map_location='cpu', required=('conf
         reason = next((l.strip() for l in str(e).splitlines() if l.strip() and not l.startswith(boiler)), type(e).__name__)
         raise ValueError(f"refused to load {path}: it is not a checkpoint of tensors and plain data ({reason[:200]}); "
                          "nothing in it was run. Load only checkpoints written by tt_nbdev") from None
-    except (RuntimeError, EOFError, OSError, ValueError) as e:
+    except Exception as e:                                  # any other byte stream breaks the unpickler somewhere else
         first = str(e).strip().splitlines()[0].split('. ')[0] if str(e).strip() else type(e).__name__
-        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt: {first[:200]})") from None
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupt: {type(e).__name__}: {first[:200]})") from None
     if not isinstance(state, dict): raise ValueError(f"{path} is not a tt_nbdev checkpoint: it holds a {type(state).__name__}, not a dict")
     if missing := [k for k in required if k not in state]:
         raise ValueError(f"{path} is not a tt_nbdev checkpoint: it lacks {missing}")

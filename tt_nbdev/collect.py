@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Optional
 import h5py, numpy as np
 import gymnasium as gym
+from gymnasium.envs.registration import EnvSpec
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
 from gymnasium.vector.utils import iterate
 import minari
@@ -264,8 +265,9 @@ def _compact_hdf5(file: Path):
 def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuffer], ref_min_score: float | None = None,
                          ref_max_score: float | None = None, description: str | None = None,
                          algorithm_name: str | None = None, root: str | os.PathLike | None = None,
-                         overwrite: bool = False, ref_episodes: int = 100) -> minari.MinariDataset:
-    "Write `buffers` as the hdf5 Minari dataset `dataset_id` under `root` (None: Minari's local store)."
+                         overwrite: bool = False, ref_episodes: int = 100, eval_env: str | EnvSpec | None = None) -> minari.MinariDataset:
+    """Write `buffers` as the hdf5 Minari dataset `dataset_id` under `root` (None: Minari's local store). `eval_env`, an
+    env id or spec, is the env the dataset declares for evaluation (None: the collection env)."""
     check_dataset_id(dataset_id)
     if (ref_min_score is None) != (ref_max_score is None): raise ValueError("give both ref_min_score and ref_max_score, or neither")
     path = store_path(dataset_id, root)
@@ -281,7 +283,7 @@ def create_local_dataset(dataset_id: str, env_id: str, buffers: list[EpisodeBuff
         with datasets_root(partial), warnings.catch_warnings():
             warnings.filterwarnings('ignore', message='`eval_env` is set to None')  # evaluation uses the collection env
             ds = minari.create_dataset_from_buffers(
-                dataset_id, buffers, env=spec, observation_space=_float32_space(env.observation_space), action_space=env.action_space,
+                dataset_id, buffers, env=spec, eval_env=gym.spec(eval_env) if isinstance(eval_env, str) else eval_env, observation_space=_float32_space(env.observation_space), action_space=env.action_space,
                 algorithm_name=algorithm_name, description=description, data_format='hdf5', **_AUTHOR)
         if ref_min_score is not None:
             ds.storage.update_metadata(dict(ref_min_score=float(ref_min_score), ref_max_score=float(ref_max_score),

@@ -70,7 +70,7 @@ def register_env(env_id: str | None):
         gym.register_envs(gymnasium_robotics)
 
 def make_env(source: str | Any, render_mode: str | None = None, **kwargs) -> gym.Env:
-    "A Gymnasium env from a Gymnasium id or from a `minari.MinariDataset` (its recorded env spec)."
+    "A Gymnasium env from a Gymnasium id or from a `minari.MinariDataset`: the evaluation env it declares, else its collection env."
     spec = getattr(getattr(source, 'spec', None), 'env_spec', None)
     if render_mode == 'rgb_array': os.environ.setdefault('SDL_VIDEODRIVER', 'dummy')   # off-screen frames: no display for pygame to look for
     register_env(source if isinstance(source, str) else getattr(spec, 'id', None))
@@ -79,7 +79,7 @@ def make_env(source: str | Any, render_mode: str | None = None, **kwargs) -> gym
         except gym.error.Error as e:
             raise ValueError(f"cannot make Gymnasium env {source!r}: {e}") from None
     if hasattr(source, 'recover_environment'):
-        return source.recover_environment(render_mode=render_mode, **kwargs)
+        return source.recover_environment(eval_env=True, render_mode=render_mode, **kwargs)
     raise TypeError(f"make_env takes a Gymnasium id or a MinariDataset, got {type(source).__name__}")
 
 # %% ../nbs/00_env_utils.ipynb #78fa3f50

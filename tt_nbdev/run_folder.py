@@ -4,7 +4,7 @@
 
 # %% ../nbs/05e_run_folder.ipynb #bcd403f3
 from __future__ import annotations
-import contextlib, dataclasses, json, os, random, time
+import contextlib, dataclasses, json, os, random, time, uuid
 from datetime import datetime
 from pathlib import Path
 import numpy as np
@@ -18,8 +18,8 @@ from .checkpoint import read_checkpoint
 
 # %% auto #0
 __all__ = ['TOKEN_TYPES', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'EpochSampler', 'token_types',
-           'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'spent', 'default_run_dir', 'resumed_clock',
-           'RunLock', 'check_resume', 'saved_settings', 'resume_settings']
+           'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'open_wandb', 'spent', 'default_run_dir',
+           'resumed_clock', 'RunLock', 'check_resume', 'saved_settings', 'resume_settings']
 
 # %% ../nbs/05e_run_folder.ipynb #d64e4ec9
 def step_seed(seed: int, rank: int, step: int) -> int:
@@ -99,9 +99,11 @@ def read_metrics(run_dir: str | os.PathLike) -> list[dict]:
     return out
 
 class MetricsLog:
-    "Scalars to `metrics.jsonl` and TensorBoard (`tb/`); a resumed log keeps what came before `resume_step`."
-    def __init__(self, run_dir: str | os.PathLike, resume_step: int | None = None):
-        self.run_dir = Path(run_dir); self.path = self.run_dir / 'metrics.jsonl'
+    """Scalars to `metrics.jsonl`, TensorBoard (`tb/`) and, given a W&B run (`open_wandb`), to Weights & Biases; a resumed
+    log keeps what came before `resume_step`."""
+    def __init__(self, run_dir: str | os.PathLike, resume_step: int | None = None, wandb_run=None):
+        self.run_dir, self.wandb = Path(run_dir), wandb_run
+        self.path = self.run_dir / 'metrics.jsonl'
         keep = [r for r in read_metrics(run_dir) if r['step'] <= resume_step] if resume_step is not None and self.path.exists() else []
         tmp = self.path.with_name('metrics.jsonl.tmp')
         tmp.write_text(''.join(json.dumps(r) + '\n' for r in keep)); os.replace(tmp, self.path)
@@ -111,10 +113,27 @@ class MetricsLog:
     def log(self, step: int, scalars: dict):
         try: self.file.write(json.dumps({'step': step, 'time': time.time(), **scalars}) + '\n'); self.file.flush()
         except OSError as e: raise OSError(e.errno, e.strerror, str(self.path)) from e      # name the file
-        for k, v in scalars.items():
-            if isinstance(v, (int, float)): self.tb.add_scalar(k, v, step)
+        numbers = {k: v for k, v in scalars.items() if isinstance(v, (int, float))}
+        for k, v in numbers.items(): self.tb.add_scalar(k, v, step)
+        if self.wandb is not None: self.wandb.log(numbers, step=step)
 
-    def close(self): self.file.close(); self.tb.close()
+    def summary(self, scalars: dict):
+        "A run's final figures (its evaluation): W&B keeps them as the run's summary."
+        if self.wandb is not None: self.wandb.summary.update(scalars)
+
+    def close(self):
+        self.file.close(); self.tb.close()
+        if self.wandb is not None: self.wandb.finish()
+
+# %% ../nbs/05e_run_folder.ipynb #3ecc158d
+def open_wandb(project: str, run_dir: str | os.PathLike, config: dict):
+    "The Weights & Biases run of the training run in `run_dir`: a new one, or the one its `wandb_id` names (a resumed run)."
+    try: import wandb
+    except ImportError: raise ValueError("--wandb needs the wandb package: pip install -e '.[wandb]'") from None
+    id_file = Path(run_dir) / 'wandb_id'
+    run_id = id_file.read_text().strip() if id_file.exists() else uuid.uuid4().hex[:8]   # W&B's own id form
+    id_file.write_text(run_id + '\n')
+    return wandb.init(project=project, id=run_id, resume='allow', dir=str(run_dir), name=Path(run_dir).name, config=config)
 
 # %% ../nbs/05e_run_folder.ipynb #b0ef39bd
 def spent(started: tuple) -> dict:

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_training.ipynb #1b88ec9a
 from __future__ import annotations
-import contextlib, copy, dataclasses, json, math, os, random, time
+import contextlib, copy, dataclasses, importlib.util, json, math, os, random, time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -14,7 +14,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, config_from_dict, flag, save_config
+from .config import arg, check_output_dir, config_from_dict, flag, load_config, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -24,7 +24,7 @@ from .checkpoint import init_distributed, read_checkpoint, resolve_amp, save_che
 from .plan_config import PRESETS
 from .recipe import RECIPE_EMBEDDING, Schedule, make_schedule, recipe_dropout, recipe_note, recipe_plan, recipe_steps
 from .evaluation import evaluate
-from .run_folder import (EpochSampler, MetricsLog, RunLock, check_resume, default_run_dir, preserved_rng, read_metrics, resume_settings, resumed_clock,
+from .run_folder import (EpochSampler, MetricsLog, RunLock, check_resume, default_run_dir, open_wandb, preserved_rng, read_metrics, resume_settings, resumed_clock,
                                  rng_state, saved_settings, set_rng_state, spent, step_seed, summarize, token_stats)
 
 # %% auto #0
@@ -72,6 +72,8 @@ class TrainConfig:
                           "evaluations then hold (warmed up as min(ema, (1 + step) / (10 + step))); 0: the last weights")
     seed: int = arg(0, "seed of the weights, the data order and dropout")
     # where and how it runs
+    config: Optional[str] = arg(None, "start a new run from another run's saved settings (its config.json); the flags given "
+                                      "override them")
     run_dir: Optional[str] = arg(None, "output folder; None: runs/<dataset>-<date>-<time>")
     resume: bool = arg(False, "continue the run in --run-dir from its checkpoint.pt (a fresh start if it has none) with the run's "
                               "settings; only where and how it runs, logs, checkpoints and evaluates may change, and are reported")
@@ -89,6 +91,8 @@ class TrainConfig:
     eval_episodes: int = arg(5, "episodes per evaluation (0: no evaluation)")
     eval_max_episode_steps: Optional[int] = arg(None, "cap on evaluation episode length; None: the env's own limit")
     plan: Optional[str] = arg(None, "planner preset; None: the recipe's for the dataset (recipe_plan)", choices=tuple(PRESETS))
+    wandb: Optional[str] = arg(None, "also log to this Weights & Biases project (pip install -e '.[wandb]'; WANDB_MODE=offline "
+                                     "writes it into the run folder); None: no W&B")
 
     def __post_init__(self): validate_train_config(self)   # a config checks itself when built: code below trusts it
 
@@ -112,6 +116,8 @@ def validate_train_config(cfg: TrainConfig):
     if not 0 <= cfg.ema < 1: raise ValueError(f"--ema must be in [0, 1), got {cfg.ema}")
     if len(cfg.betas) != 2: raise ValueError(f"--betas takes two numbers, got {cfg.betas}")
     if cfg.plan is not None and cfg.plan not in PRESETS: raise ValueError(f"unknown planner preset {cfg.plan!r}; choose one of {sorted(PRESETS)}")
+    if cfg.wandb is not None and importlib.util.find_spec('wandb') is None:
+        raise ValueError("--wandb needs the wandb package: pip install -e '.[wandb]'")
     if cfg.embedding not in EMBEDDINGS: raise ValueError(f"--embedding must be one of {EMBEDDINGS}, got {cfg.embedding!r}")
     if cfg.eval_episodes and (ctx := recipe_plan(cfg.plan or cfg.dataset).context_transitions) > cfg.n_transitions:
         raise ValueError(f"the evaluation planner ({cfg.plan or 'the preset for ' + cfg.dataset}) keeps a context of {ctx} "
@@ -125,7 +131,7 @@ def check_world_size(cfg: TrainConfig, world_size: int):
 
 # %% ../nbs/06_training.ipynb #5256ed00
 RUNTIME_FIELDS = ('run_dir', 'device', 'num_workers', 'progress', 'resume', 'compile', 'download',
-                  'log_every', 'checkpoint_every', 'snapshot_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan')
+                  'log_every', 'checkpoint_every', 'snapshot_every', 'eval_every', 'eval_episodes', 'eval_max_episode_steps', 'plan', 'wandb', 'config')
 
 # %% ../nbs/06_training.ipynb #4ffa42a7
 def evaluate_run(model: TrajectoryTransformer, discretizer, env, cfg: TrainConfig, progress: bool = True) -> dict:
@@ -202,8 +208,14 @@ def saved_config(run_dir: Path) -> TrainConfig | None:
     return saved_settings(run_dir, TrainConfig, CHANGED_DEFAULTS)
 
 def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
-    "For `--resume`: the run's settings with the fields named in `given` taken from `cfg` (`resume_settings`)."
-    return resume_settings(cfg, given, CHANGED_DEFAULTS)
+    """The settings a command line means: with `--resume`, the run's, the fields named in `given` taken from `cfg`
+    (`resume_settings`); with `--config FILE`, that file's, the fields named in `given` taken from `cfg`, for a new run."""
+    if cfg.config is None: return resume_settings(cfg, given, CHANGED_DEFAULTS)
+    if cfg.resume: raise ValueError("--config starts a new run from another run's settings and --resume continues a run: give one of them")
+    path = Path(cfg.config)
+    if not path.is_file(): raise ValueError(f"--config {path}: no such file (give a run's config.json)")
+    base = load_config(TrainConfig, path, ran_with=CHANGED_DEFAULTS)
+    return dataclasses.replace(base, **{'run_dir': None} | {k: getattr(cfg, k) for k in given | {'config'}})    # a folder of its own
 
 # %% ../nbs/06_training.ipynb #1a00639f
 def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> tuple[TrainConfig, dict | None, RunLock | None]:
@@ -252,10 +264,10 @@ def check_goal_setup(cfg: TrainConfig, observation_space) -> tuple | None:
     return dims
 
 # %% ../nbs/06_training.ipynb #1a0063a1
-def build_data(cfg: TrainConfig, main: bool, world: int, show: bool):
-    "The Minari dataset and its `TrajectoryDataset` of tokens."
+def build_data(cfg: TrainConfig, main: bool, world: int, show: bool, source=None):
+    "The Minari dataset (`source`, else loaded by its id) and its `TrajectoryDataset` of tokens."
     if world > 1 and not main: dist.barrier()
-    source = load_dataset(cfg.dataset, download=cfg.download)
+    if source is None: source = load_dataset(cfg.dataset, download=cfg.download)
     if world > 1 and main: dist.barrier()
     if cfg.max_episodes is not None and cfg.max_episodes > source.total_episodes:
         raise ValueError(f"--max-episodes {cfg.max_episodes} but {cfg.dataset} has {source.total_episodes} episodes")
@@ -312,29 +324,34 @@ def finish(run: Run) -> dict:
               'dataset_return_mean': float(np.mean(run.ds.episode_returns)), 'eval': None}
     if run.cfg.eval_episodes:
         m = evaluate_run(run.policy, run.ds.discretizer, run.source, run.cfg, progress=run.show)
-        run.log.log(run.step, eval_scalars(m))
+        run.log.log(run.step, eval_scalars(m)); run.log.summary(eval_scalars(m))
         (d / 'eval.json').write_text(json.dumps(m, indent=2) + '\n')
         result['eval'] = m
     run.log.close()
     return result
 
 # %% ../nbs/06_training.ipynb #1a00639d
-def train(cfg: TrainConfig) -> dict:
-    "Train as `cfg` says, alone or as one process of a `torchrun` job; returns the output paths and final metrics."
+def train(cfg: TrainConfig, dataset=None) -> dict:
+    """Train as `cfg` says, alone or as one process of a `torchrun` job; returns the output paths and final metrics.
+    `dataset`, a `minari.MinariDataset`, trains on that object instead of loading `cfg.dataset`; the run records its id."""
+    if dataset is not None:
+        if not hasattr(dataset, 'spec') or not hasattr(dataset, 'iterate_episodes'):
+            raise TypeError(f"dataset must be a minari.MinariDataset, got {type(dataset).__name__}; or name it by id in TrainConfig(dataset=...)")
+        cfg = dataclasses.replace(cfg, dataset=dataset.spec.dataset_id)
     rank, world, device = init_distributed(cfg.device)
     lock = None
     try:
         cfg, state, lock = open_run(cfg, rank == 0, world, device)
-        return _train(cfg, state, rank, world, device)
+        return _train(cfg, state, rank, world, device, dataset)
     finally:
         if lock is not None: lock.release()
         if world > 1 and dist.is_initialized(): dist.destroy_process_group()
 
-def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: torch.device) -> dict:
+def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: torch.device, dataset=None) -> dict:
     main, started = rank == 0, (time.time(), time.process_time())
     if state is not None: started = resumed_clock(started, state, cfg.run_dir, main)
     torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
-    source, ds = build_data(cfg, main, world, main and cfg.progress)
+    source, ds = build_data(cfg, main, world, main and cfg.progress, dataset)
     steps, why = recipe_steps(ds.transition_dim, len(ds), cfg.batch_size) if cfg.max_steps is None else (cfg.max_steps or None, '')  # 0: the paper's
     sched = make_schedule(len(ds), cfg.n_transitions * ds.transition_dim - 1, cfg.batch_size, world, cfg.n_epochs, steps, cfg.warmup_tokens)
     dropout, dropout_why = recipe_dropout(sched.passes) if cfg.dropout is None else (cfg.dropout, '')
@@ -343,7 +360,8 @@ def _train(cfg: TrainConfig, state: dict | None, rank: int, world: int, device: 
     if cfg.compile: net = torch.compile(net)
     run = Run(cfg, rank, world, device, source, ds, sched, model, net, opt, step, started, ema=ema)
     if main:
-        run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None)
+        tracker = open_wandb(cfg.wandb, cfg.run_dir, dataclasses.asdict(cfg)) if cfg.wandb else None
+        run.log = MetricsLog(cfg.run_dir, resume_step=step if state is not None else None, wandb_run=tracker)
         print(f"{f'resuming at step {step} of' if state is not None else 'training'} {sched.total_steps} steps "
               f"({sched.passes:.2f} epochs of {sched.steps_per_epoch}) on {cfg.dataset} "
               f"({len(ds)} windows), {world} process(es) on {device}; outputs in {cfg.run_dir}"

@@ -98,6 +98,8 @@ def main():
     p.add_argument('--horizon', type=int, default=None, help="the search's horizon H (None: the preset's)")
     p.add_argument('--beam-width', type=int, default=None, help="the search's beam width B (None: the preset's)")
     p.add_argument('--action', default=None, choices=ACTIONS, help="how a plan becomes the action taken (None: the preset's)")
+    p.add_argument('--logp-weight', type=float, default=None, help="the reward search's likelihood guard: weight of a plan's log-likelihood in its score (None: the preset's)")
+    p.add_argument('--logp-cap', type=float, default=None, help="the guard counts a plan's log-likelihood only up to this (None: the preset's)")
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--mean-actions', action='store_true', help="also evaluate each TT row taking the actions' expected values (action='mean')")
@@ -106,7 +108,8 @@ def main():
                    help="BC's training seed (None: --seed); the evaluation episodes stay those of --seed, so BC draws compare")
     p.add_argument('--out', default=None)
     a = p.parse_args()
-    tt_flags = ('tt_run', 'tt_model', 'tt_steps', 'greedy_actions', 'as_policy', 'mean_actions', 'plan', 'plan_every', 'horizon', 'beam_width', 'action')
+    tt_flags = ('tt_run', 'tt_model', 'tt_steps', 'greedy_actions', 'as_policy', 'mean_actions', 'plan', 'plan_every', 'horizon', 'beam_width',
+                'action', 'logp_weight', 'logp_cap')
     if a.no_tt and any(getattr(a, f) != p.get_default(f) for f in tt_flags):   # a TT flag given, whatever its default
         names = ['--' + f.replace('_', '-') for f in tt_flags]
         p.error(f"--no-tt evaluates no TT: drop {', '.join(names[:-1])} and {names[-1]}, or drop --no-tt")
@@ -128,7 +131,8 @@ def main():
         model, disc, state = load_checkpoint(Path(a.tt_run) / a.tt_model)
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
-        plan = recipe_plan(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action)
+        plan = recipe_plan(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action,
+                           logp_weight=a.logp_weight, logp_cap=a.logp_cap)
         finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
         run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
         plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once

@@ -35,6 +35,9 @@ class PlanConfig:
     k_expand: int | None = None      # likelihood: candidate tokens per beam and token (None: all, as the paper's code)
     action: str = 'token'            # the action taken: 'token', the plan's bins' centres; 'mean', each action dim's
                                      # expected value under the model, given the plan's tokens before it
+    logp_weight: float = 0.0         # reward search: add this times the plan's log-likelihood (its action and observation
+                                     # tokens under the model) to its score, so the search stays where the model is sure
+    logp_cap: float | None = None    # reward search: count the log-likelihood only up to this (TAP's clamp); None: no cap
 
     def __post_init__(self):
         "Refuse a bad setting when the config is built, naming its flag: code that takes a `PlanConfig` trusts it."
@@ -45,10 +48,11 @@ class PlanConfig:
         if self.objective not in OBJECTIVES: raise ValueError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.action not in ACTIONS: raise ValueError(f"--action must be one of {', '.join(ACTIONS)}, got {self.action!r}")
         if self.k_expand is not None and self.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {self.k_expand}")
+        if self.logp_weight < 0: raise ValueError(f"--logp-weight must be >= 0, got {self.logp_weight}")
         for name in ('cdf_act', 'cdf_obs'):
             if (v := getattr(self, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
 
-REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount')   # unused by likelihood search
+REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount', 'logp_weight', 'logp_cap')   # unused by likelihood search
 OBJECTIVES = ('reward', 'likelihood', 'action-likelihood')
 ACTIONS = ('token', 'mean')
 LIKELIHOOD_ONLY = ('k_expand',)
@@ -91,7 +95,7 @@ def get_plan_config(plan: PlanConfig | str | None = None, **overrides) -> PlanCo
     if clash := [k for k in overrides if k in (REWARD_ONLY if objective != 'reward' else LIKELIHOOD_ONLY)]:
         raise ValueError(f"{', '.join(map(flag, clash))} only apply to the {'reward' if objective != 'reward' else 'likelihood'} "
                          f"objective, and this plan uses objective={objective!r}: drop them, or change --objective")
-    return replace(plan, **overrides)
+    return replace(plan, **overrides) if overrides else plan                         # a PlanConfig was checked when built
 
 # %% ../nbs/04a_plan_config.ipynb #7a0e5d20
 def validate_plan(cfg: PlanConfig, model_config: TTConfig):

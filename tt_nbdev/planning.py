@@ -61,10 +61,13 @@ class Decoder:
         self.cache = old.index_select(idx, out=self.spare.pop(len(idx), None))
         self.spare[old.batch] = old
 
-    def extend(self, X: torch.Tensor, L: int, logits: torch.Tensor, n: int, sample) -> tuple:
-        "Sample `n` tokens into `X[:, L:L+n]`, feeding each; returns the new length, the next logits and the last token's probs."
+    def extend(self, X: torch.Tensor, L: int, logits: torch.Tensor, n: int, sample, logp: torch.Tensor | None = None) -> tuple:
+        """Sample `n` tokens into `X[:, L:L+n]`, feeding each; returns the new length, the next logits and the last token's
+        probs. Given `logp` `(rows,)`, adds each sampled token's log-probability (unfiltered) to it in place."""
         for _ in range(n):
-            X[:, L], probs = sample(logits); L += 1
+            X[:, L], probs = sample(logits)
+            if logp is not None: logp += probs.gather(1, X[:, L, None])[:, 0].log()
+            L += 1
             logits = self.feed(X, L)
         return L, logits, probs
 
@@ -94,28 +97,33 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
     rows = torch.arange(E, device=dev).repeat_interleave(B)
     X, logits = X[rows], logits[rows]; dec.select(rows)
     R = torch.zeros(E * B, H + 1, device=dev)
+    LP = torch.zeros(E * B, device=dev) if cfg.logp_weight else None          # the guard: each row's log-likelihood so far
     L, tree = L0, []
     for t in range(H):
         # ---- expand: E*B -> E*K*B rows
         X, R, logits = X[expand_idx], R[expand_idx], logits[expand_idx]; dec.select(expand_idx)
-        L, logits, _ = dec.extend(X, L, logits, A, sample(cfg.k_act, cfg.cdf_act))
+        if LP is not None: LP = LP[expand_idx]
+        L, logits, _ = dec.extend(X, L, logits, A, sample(cfg.k_act, cfg.cdf_act), LP)
         L, logits, p_rew = dec.extend(X, L, logits, 1, sample(cfg.k_rew, None))
         X[:, L], p_val = sample(cfg.k_rew, None)(logits); L += 1                   # fed after selection
         # ---- score with the expected reward and value, keep the best B of each env
         R[:, t] = discretizer.expectation(p_rew[:, None], dims=[O + A])[:, 0]
         R[:, t + 1] = discretizer.expectation(p_val[:, None], dims=[O + A + 1])[:, 0]
         # the paper's score: discounted expected rewards so far plus the discounted expected value after the last one
-        scores = (R * gammas).sum(-1).view(E, K * B)
+        scores = (R * gammas).sum(-1)
+        if LP is not None: scores = scores + cfg.logp_weight * (LP if cfg.logp_cap is None else LP.clamp(max=cfg.logp_cap))
+        scores = scores.view(E, K * B)
         top, inds = scores.topk(B, dim=-1)                                          # (E, B), sorted
         keep = (inds + torch.arange(E, device=dev)[:, None] * K * B).reshape(-1)
         if return_tree: tree.append({'scores': scores.cpu(), 'kept': inds.cpu()})
         X, R = X[keep], R[keep]
+        if LP is not None: LP = LP[keep]
         if t < H - 1:
             dec.select(keep)
             logits = dec.feed(X, L)                                                 # the value token, after selection
-            L, logits, _ = dec.extend(X, L, logits, O, sample(cfg.k_obs, cfg.cdf_obs))
+            L, logits, _ = dec.extend(X, L, logits, O, sample(cfg.k_obs, cfg.cdf_obs), LP)
     best = X.view(E, B, n_total)[:, 0, L0 - O:].reshape(E, H, T)                 # rows are sorted: beam 0 is best
-    info = {'scores': top[:, 0], 'tree': tree}
+    info = {'scores': top[:, 0], 'predicted': R.view(E, B, H + 1)[:, 0], 'tree': tree}   # the best plan's score, its expected rewards and last value
     return best, info
 
 # %% ../nbs/05_beam_rollout.ipynb #11c0e002

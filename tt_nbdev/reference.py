@@ -28,25 +28,31 @@ def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, 
         crop = math.ceil(max(0, x.shape[1] - max_block) / T) * T
         return model(x[:, crop:])[0][:, -1]
 
-    def sample_n(x, n, k, cdf):
+    def sample_n(x, n, k, cdf, lp=None):
         probs = []
         for _ in range(n):
             tok, p = sample_from_logits(next_logits(x), cfg.temperature, k, cdf, generator=generator)
             x = torch.cat([x, tok[:, None]], 1); probs.append(p)
+            if lp is not None: lp += p.gather(1, tok[:, None])[:, 0].log()        # the plan's log-likelihood, token by token
         return x, probs
 
     x = prefix[None].repeat(cfg.beam_width, 1)
     R = torch.zeros(cfg.beam_width, cfg.horizon + 1)
+    lp = torch.zeros(cfg.beam_width) if cfg.logp_weight else None
     gammas = cfg.discount ** torch.arange(cfg.horizon + 1, dtype=torch.float32)
     for t in range(cfg.horizon):
         x, R = x.repeat(cfg.n_expand, 1), R.repeat(cfg.n_expand, 1)
-        x, _ = sample_n(x, A, cfg.k_act, cfg.cdf_act)
+        if lp is not None: lp = lp.repeat(cfg.n_expand)
+        x, _ = sample_n(x, A, cfg.k_act, cfg.cdf_act, lp)
         x, (p_r, p_v) = sample_n(x, 2, cfg.k_rew, None)
         R[:, t] = (p_r * torch.tensor(discretizer.centers[O + A], dtype=torch.float32)).sum(-1)
         R[:, t + 1] = (p_v * torch.tensor(discretizer.centers[O + A + 1], dtype=torch.float32)).sum(-1)
-        _, inds = (R * gammas).sum(-1).topk(cfg.beam_width)
+        score = (R * gammas).sum(-1)
+        if lp is not None: score = score + cfg.logp_weight * (lp if cfg.logp_cap is None else lp.clamp(max=cfg.logp_cap))
+        _, inds = score.topk(cfg.beam_width)
         x, R = x[inds], R[inds]
-        if t < cfg.horizon - 1: x, _ = sample_n(x, O, cfg.k_obs, cfg.cdf_obs)
+        if lp is not None: lp = lp[inds]
+        if t < cfg.horizon - 1: x, _ = sample_n(x, O, cfg.k_obs, cfg.cdf_obs, lp)
     return x[0, len(prefix) - O:].view(cfg.horizon, T)
 
 # %% ../nbs/05a_reference.ipynb #11c0e004

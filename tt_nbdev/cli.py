@@ -4,7 +4,7 @@
 
 # %% ../nbs/07_cli.ipynb #bb33f637
 from __future__ import annotations
-import importlib.util, json, os, sys
+import argparse, importlib.util, json, os, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -13,17 +13,19 @@ import minari
 from .config import arg, check_output_dir, check_output_file, fail, flag, given_fields, parse_args, save_config, user_errors
 from .env_utils import register_env
 from .dataset import DEFAULT_DATASET_ID, check_dataset_id, load_dataset, store_path
-from .checkpoint import load_checkpoint, resolve_device
+from .checkpoint import resolve_device
 from .plan_config import ACTIONS, OBJECTIVES, PRESETS, free_memory, plan_memory
 from .recipe import recipe_plan
 from .evaluation import evaluate, format_metrics
 from .training import TrainConfig, train, resume_config
+from .policy import HUB_ID, TTPolicy, load_model
+from .iql import IQLConfig, learn_values, q_function
 from .collect import (RandomPolicy, ScriptedPendulumPolicy, WaypointPolicy, create_local_dataset, episode_returns,
                               rollout_buffers, train_sac)
 
 # %% auto #0
 __all__ = ['SAC_LEVELS', 'train_main', 'PlanArgs', 'plan', 'plan_main', 'CollectConfig', 'CollectError', 'target_ids', 'collect',
-           'collect_main', 'main']
+           'collect_main', 'export_main', 'iql_main', 'main']
 
 # %% ../nbs/07_cli.ipynb #4370e962
 def is_rank0() -> bool: return int(os.environ.get('RANK', 0)) == 0
@@ -44,7 +46,8 @@ def train_main(argv: list[str] | None = None):
 @dataclass
 class PlanArgs:
     "Plan with a trained Trajectory Transformer in an env and report its returns."
-    checkpoint: Optional[str] = arg(None, "checkpoint file, or run folder (its model.pt); None: the newest runs/*/model.pt")
+    checkpoint: Optional[str] = arg(None, "a run folder or its model.pt, a model folder (tt-export), or a Hugging Face Hub id "
+                                          "org/name; None: the newest runs/*/model.pt")
     env: Optional[str] = arg(None, "Gymnasium env id or Minari dataset id; None: the env of the run's dataset")
     episodes: int = arg(5, "episodes to plan")
     n_envs: Optional[int] = arg(None, "episodes planned side by side; None: all of them")
@@ -56,6 +59,10 @@ class PlanArgs:
                                    choices=OBJECTIVES)
     n_expand: Optional[int] = arg(None, "reward search: candidates per beam (overrides the preset)")
     k_expand: Optional[int] = arg(None, "likelihood search: candidate tokens per beam (None: the whole vocabulary)")
+    logp_weight: Optional[float] = arg(None, "reward search: add this times the plan's log-likelihood to its score (None: the preset's)")
+    logp_cap: Optional[float] = arg(None, "reward search: count the plan's log-likelihood only up to this (None: the preset's)")
+    q_values: Optional[str] = arg(None, "TT (+Q): end each beam with the Q that tt-iql learned (its iql.pt, or a folder holding "
+                                        "one) instead of the model's value token; None: the value token")
     action: Optional[str] = arg(None, "the action taken: token, the centres of the plan's action bins, or mean, each action "
                                 "dimension's expected value under the model; None: the preset's", choices=ACTIONS)
     goal: Optional[str] = arg(None, "goal-conditioned model: the goal's values, comma-separated (e.g. 1.0,-0.5); None: each episode's desired_goal")
@@ -63,7 +70,7 @@ class PlanArgs:
     seed: int = arg(0, "seed of the env resets and of the planner's sampling")
     device: Optional[str] = arg(None, "torch device; None: cuda if available, else cpu")
     video: Optional[str] = arg(None, "write the first episode to this .mp4 (needs imageio-ffmpeg) or .gif")
-    out: Optional[str] = arg(None, "where the metrics JSON goes; None: plan.json beside the checkpoint")
+    out: Optional[str] = arg(None, "where the metrics JSON goes; None: plan.json beside the checkpoint, in the model folder, or here for a Hub id")
     download: bool = arg(False, "download a Minari dataset named by --env when it is not local")
     progress: bool = arg(True, "show a progress bar")
 
@@ -74,22 +81,28 @@ class PlanArgs:
         if self.seed < 0: raise ValueError(f"--seed must be >= 0, got {self.seed}")
 
 # %% ../nbs/07_cli.ipynb #9324005a
-def find_checkpoint(path: str | None, runs: str = 'runs') -> Path:
-    "The checkpoint `path` names (a file, or a run folder's `model.pt`); None: the newest `runs/*/model.pt`."
-    if path is None:
-        found = sorted(Path(runs).glob('*/model.pt'), key=lambda p: p.stat().st_mtime)
-        if not found: raise FileNotFoundError("no runs/*/model.pt here: train one with tt-train, or pass --checkpoint")
-        return found[-1]
-    p = Path(path)
-    p = p / 'model.pt' if p.is_dir() else p
-    if not p.exists(): raise FileNotFoundError(f"no checkpoint at {p}")
-    return p
+def find_checkpoint(path: str | None, runs: str = 'runs') -> str:
+    "The model `--checkpoint` names (a run, a checkpoint, a model folder, a Hub id); None: the newest `runs/*/model.pt`."
+    if path is not None: return str(path)
+    found = sorted(Path(runs).glob('*/model.pt'), key=lambda p: p.stat().st_mtime)
+    if not found: raise FileNotFoundError("no runs/*/model.pt here: train one with tt-train, or pass --checkpoint")
+    return str(found[-1])
 
 def parse_goal(text: str | None) -> list[float] | None:
     "`--goal 1.0,-0.5` as numbers; a `ValueError` naming the bad part."
     if text is None: return None
     try: return [float(v) for v in text.split(',')]
     except ValueError: raise ValueError(f"--goal {text!r}: give the goal's values as numbers separated by commas, e.g. 1.0,-0.5") from None
+
+def plan_env(info: dict, env: str | None, download: bool = False):
+    "Where to plan: `--env`, else the model's dataset (its evaluation env and reference scores), else its env id."
+    if env is not None: return resolve_env(env, download)
+    if info.get('data') is not None: return info['data']
+    if info.get('dataset') is None: raise ValueError(f"{info['source']} does not record its dataset: pass --env")
+    try: return load_dataset(info['dataset'], download=download)
+    except FileNotFoundError:
+        if info.get('env_id'): return info['env_id']                  # a model folder's env, without the dataset's scores
+        raise
 
 def resolve_env(name: str, download: bool = False):
     "A Gymnasium id as it is, or the Minari dataset of that id (planning then uses its recorded env)."
@@ -100,16 +113,20 @@ def resolve_env(name: str, download: bool = False):
 
 # %% ../nbs/07_cli.ipynb #9324005c
 def plan(args: PlanArgs) -> dict:
-    "Plan `args.episodes` episodes with a checkpoint; returns the metrics with the paths written."
+    "Plan `args.episodes` episodes with a model; returns the metrics with the paths written."
     goal = parse_goal(args.goal)
-    path = find_checkpoint(args.checkpoint)
-    out = check_output_file(args.out if args.out else path.parent / 'plan.json', '--out')
-    model, disc, state = load_checkpoint(path, map_location=resolve_device(args.device))
-    run = state.get('train_config') or {}
-    if args.env is None and 'dataset' not in run: raise ValueError(f"{path} does not record its dataset: pass --env")
-    env = resolve_env(args.env or run['dataset'], args.download)
-    cfg = recipe_plan(args.preset or run.get('plan') or run.get('dataset'), horizon=args.horizon, beam_width=args.beam_width,
-                          objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand, action=args.action)
+    source = find_checkpoint(args.checkpoint)
+    if args.out: out = args.out
+    elif not Path(source).exists(): out = f"plan-{source.replace('/', '-')}.json"             # a Hub id: here
+    else: out = (Path(source) if Path(source).is_dir() else Path(source).parent) / 'plan.json'
+    out = check_output_file(out, '--out')
+    model, disc, info = load_model(source, map_location=resolve_device(args.device))
+    path = info['source']
+    env = plan_env(info, args.env, args.download)
+    cfg = recipe_plan(args.preset or info['plan'], horizon=args.horizon, beam_width=args.beam_width,
+                      objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand, action=args.action,
+                      logp_weight=args.logp_weight, logp_cap=args.logp_cap, value='q' if args.q_values else None)
+    q_fn = q_function(args.q_values, resolve_device(args.device)) if args.q_values else None
     n_envs = min(args.n_envs or args.episodes, args.episodes)
     need, free = plan_memory(model.config, cfg, n_envs), free_memory(next(model.parameters()).device)
     if need > 0.8 * free:
@@ -117,10 +134,11 @@ def plan(args: PlanArgs) -> dict:
         raise ValueError(f"{how}: planning {n_envs} envs at once needs about {need / 2**30:.1f} GiB and "
                          f"{free / 2**30:.1f} GiB are free: pass a smaller --n-envs (the episodes then run in rounds)")
     newest = ' (the newest runs/*/model.pt)' if args.checkpoint is None else ''
-    print(f"planning {args.episodes} episode(s) of {args.env or run['dataset']} with {path}{newest}, {n_envs} env(s) "
-          f"batched, {cfg.objective} search H={cfg.horizon} B={cfg.beam_width}, {cfg.action} actions", flush=True)
+    print(f"planning {args.episodes} episode(s) of {args.env or info['dataset'] or info['env_id']} with {path}{newest}, {n_envs} env(s) "
+          f"batched, {cfg.objective} search H={cfg.horizon} B={cfg.beam_width}, {cfg.action} actions"
+          + (f", beams ended by the Q of {args.q_values}" if q_fn else ''), flush=True)
     m = evaluate(model, disc, env, args.episodes, plan=cfg, n_envs=args.n_envs, seed=args.seed,
-                 max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video, goal=goal)
+                 max_episode_steps=args.max_episode_steps, progress=args.progress, video_path=args.video, goal=goal, q_fn=q_fn)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(m | {'checkpoint': str(path)}, indent=2) + '\n')
     return m | {'checkpoint': str(path), 'out': str(out), 'video': args.video}
@@ -240,12 +258,37 @@ def collect_main(argv: list[str] | None = None) -> None:
         try: collect(cfg)
         except ImportError as e: fail(e)
 
+# %% ../nbs/07_cli.ipynb #d751df27
+def export_main(argv: list[str] | None = None):
+    "Console script `tt-export RUN DIR`: write a run's model as a model folder to share; bad input exits 2 with one line."
+    p = argparse.ArgumentParser(prog='tt-export', description="Write a trained model as a model folder: model.safetensors, "
+                                "config.json and a model card README.md. Upload it with: hf upload org/name DIR")
+    p.add_argument('run', help="a run folder or its model.pt, a model folder, or a Hugging Face Hub id org/name")
+    p.add_argument('folder', help="the model folder to write (created if missing; its files are replaced)")
+    p.add_argument('--preset', choices=tuple(PRESETS), help="the planner preset the folder records (default: the run's)")
+    p.error = lambda message: fail(f"{message} (see tt-export --help)")
+    a = p.parse_args(argv)
+    with user_errors():
+        folder = check_output_dir(a.folder, 'DIR')
+        policy = TTPolicy.load(a.run, preset=a.preset)
+        policy.save(folder)
+    print(f"wrote {folder}: " + ', '.join(sorted(f.name for f in folder.iterdir() if not f.name.endswith('.tmp'))))
+    print(f"load it with TTPolicy.load({str(folder)!r}) or tt-plan --checkpoint {folder}; share it with: hf upload org/name {folder}")
+
+# %% ../nbs/07_cli.ipynb #b203246b
+def iql_main(argv: list[str] | None = None):
+    "Console script `tt-iql`: learn Q, V and a policy by IQL on a Minari dataset; bad input exits 2 with one line."
+    cfg = parse_args(IQLConfig, argv, 'tt-iql')
+    with user_errors(): out = learn_values(cfg)
+    run = Path(out['file']).parent
+    print(f"IQL: {out['step']} steps, values in {out['file']}; plan with them: tt-plan --checkpoint {run} --q-values {run}")
+
 # %% ../nbs/07_cli.ipynb #9d24b8fe
 def main(argv: list[str] | None = None):
-    "`python -m tt_nbdev.cli {train,plan,collect} …`, the console scripts as one module (for `torchrun -m`)."
+    "`python -m tt_nbdev.cli {train,plan,collect,export,iql} …`, the console scripts as one module (for `torchrun -m`)."
     argv = sys.argv[1:] if argv is None else argv
-    commands = {'train': train_main, 'plan': plan_main, 'collect': collect_main}
-    if not argv or argv[0] not in commands: fail("usage: python -m tt_nbdev.cli {train,plan,collect} [--help]")
+    commands = {'train': train_main, 'plan': plan_main, 'collect': collect_main, 'export': export_main, 'iql': iql_main}
+    if not argv or argv[0] not in commands: fail("usage: python -m tt_nbdev.cli {train,plan,collect,export,iql} [--help]")
     commands[argv[0]](argv[1:])
 
 # %% ../nbs/07_cli.ipynb #ba301334

@@ -73,12 +73,12 @@ def env_factory(source, max_episode_steps: int | None = None, render_mode: str |
 def evaluate(model: TrajectoryTransformer, discretizer: Discretizer, env, n_episodes: int = 10,
              plan: PlanConfig | str | None = None, n_envs: int | None = None, seed: int = 0,
              max_episode_steps: int | None = None, progress: bool = True, video_path: str | None = None,
-             goal=None) -> dict:
+             goal=None, q_fn=None) -> dict:
     "Plan in `n_episodes` episodes of `env` (a Gymnasium id or a MinariDataset), toward `goal` if given; returns the metrics."
     cfg = plan if isinstance(plan, PlanConfig) else recipe_plan(plan)      # a PlanConfig checked itself when built
     check_video_path(video_path)                                                # the goal: `Planner` checks it
     dataset = env if hasattr(env, 'recover_environment') else None                 # a Minari dataset: its own reference scores
-    planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed, goal)
+    planner = lambda ospace, aspace, n: Planner(model, discretizer, cfg, ospace, aspace, n, seed, goal, q_fn)
     make = env_factory(env, max_episode_steps, 'rgb_array' if video_path else None)
     r = rollout(planner, make, n_episodes, n_envs, seed, progress, record=video_path is not None)
     if video_path: write_video(r['frames'], video_path)

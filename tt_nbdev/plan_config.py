@@ -11,8 +11,8 @@ from .config import flag
 from .model import TTConfig
 
 # %% auto #0
-__all__ = ['REWARD_ONLY', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'PlanConfig', 'preset_for',
-           'get_plan_config']
+__all__ = ['REWARD_ONLY', 'VALUES', 'OBJECTIVES', 'ACTIONS', 'LIKELIHOOD_ONLY', 'PRESETS', 'WAY_PRESETS', 'PlanConfig',
+           'preset_for', 'get_plan_config']
 
 # %% ../nbs/04a_plan_config.ipynb #75c0de20
 @dataclass
@@ -38,6 +38,8 @@ class PlanConfig:
     logp_weight: float = 0.0         # reward search: add this times the plan's log-likelihood (its action and observation
                                      # tokens under the model) to its score, so the search stays where the model is sure
     logp_cap: float | None = None    # reward search: count the log-likelihood only up to this (TAP's clamp); None: no cap
+    value: str = 'model'             # reward search: what values a plan's end: 'model', its value token (the paper's);
+                                     # 'q', a learned Q(s, a) at the plan's last transition (TT (+Q), given to the planner)
 
     def __post_init__(self):
         "Refuse a bad setting when the config is built, naming its flag: code that takes a `PlanConfig` trusts it."
@@ -48,11 +50,13 @@ class PlanConfig:
         if self.objective not in OBJECTIVES: raise ValueError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.action not in ACTIONS: raise ValueError(f"--action must be one of {', '.join(ACTIONS)}, got {self.action!r}")
         if self.k_expand is not None and self.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {self.k_expand}")
+        if self.value not in VALUES: raise ValueError(f"--value must be one of {', '.join(VALUES)}, got {self.value!r}")
         if self.logp_weight < 0: raise ValueError(f"--logp-weight must be >= 0, got {self.logp_weight}")
         for name in ('cdf_act', 'cdf_obs'):
             if (v := getattr(self, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
 
-REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount', 'logp_weight', 'logp_cap')   # unused by likelihood search
+REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount', 'logp_weight', 'logp_cap', 'value')
+VALUES = ('model', 'q')   # unused by likelihood search
 OBJECTIVES = ('reward', 'likelihood', 'action-likelihood')
 ACTIONS = ('token', 'mean')
 LIKELIHOOD_ONLY = ('k_expand',)

@@ -47,10 +47,14 @@ def check_finite(x: np.ndarray, active: np.ndarray, what: str = 'observation'):
 class Planner:
     "Keeps each env's context of real transitions and plans actions for a batch of observations."
     def __init__(self, model: TrajectoryTransformer, discretizer: Discretizer, cfg: PlanConfig,
-                 observation_space, action_space, n_envs: int = 1, seed: int | None = None, goal=None):
+                 observation_space, action_space, n_envs: int = 1, seed: int | None = None, goal=None, q_fn=None):
         check_spaces(model.config, observation_space, action_space)
         validate_plan(cfg, model.config)
         self.goal = check_goal(model.config, goal)
+        if cfg.value == 'q' and cfg.objective == 'reward' and q_fn is None:
+            raise ValueError("this plan ends each beam with a learned Q (value='q', TT (+Q)): give the planner q_fn, "
+                             "e.g. tt-plan --q-values RUN (values learned by tt-iql)")
+        self.q_fn = q_fn if cfg.value == 'q' else None
         self.model, self.disc, self.cfg = model.eval(), discretizer, cfg
         self.ospace, self.aspace = observation_space, action_space
         c = model.config
@@ -103,7 +107,7 @@ class Planner:
             prefix = torch.stack([torch.cat([c_, obs_tok[i]]) for i, c_ in enumerate(ctx)])
             goal = self._goal_tokens(obs, envs)
             if self.cfg.objective != 'reward': best, _ = likelihood_plan(self.model, self.disc, prefix, self.cfg, goal)
-            else: best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs], goal=goal)
+            else: best, _ = beam_plan(self.model, self.disc, prefix, self.cfg, [self.generators[e] for e in envs], goal=goal, q_fn=self.q_fn)
             n, acts = self.cfg.plan_every, slice(self.O, self.O + self.A)
             if self.cfg.action == 'mean': taken = expected_actions(self.model, self.disc, prefix, best, n, self.cfg, goal)
             else: taken = self.disc.decode(best[:, :n, acts], dims=acts)

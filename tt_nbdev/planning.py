@@ -75,10 +75,11 @@ class Decoder:
 @torch.no_grad()
 def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
               generator: Generators = None, return_tree: bool = False, goal: torch.Tensor | None = None,
-              decoder: type[Decoder] = Decoder):
+              decoder: type[Decoder] = Decoder, q_fn=None):
     """Plan from token prefixes `(E, L0)`; returns the best planned transitions `(E, H, T)` as tokens, and its info.
 
-    `generator` is one `torch.Generator` for the batch, or a list of `E`, one per env."""
+    `generator` is one `torch.Generator` for the batch, or a list of `E`, one per env. With `q_fn(obs, act) -> (rows,)`
+    (TT (+Q)), a candidate's score is its expected rewards before the last transition plus `q_fn` of the last one."""
     c = model.config
     O, A, T, H, B, K = c.observation_dim, c.action_dim, c.transition_dim, cfg.horizon, cfg.beam_width, cfg.n_expand
     E, L0 = prefix.shape
@@ -109,8 +110,13 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
         # ---- score with the expected reward and value, keep the best B of each env
         R[:, t] = discretizer.expectation(p_rew[:, None], dims=[O + A])[:, 0]
         R[:, t + 1] = discretizer.expectation(p_val[:, None], dims=[O + A + 1])[:, 0]
-        # the paper's score: discounted expected rewards so far plus the discounted expected value after the last one
-        scores = (R * gammas).sum(-1)
+        # the paper's score: discounted expected rewards so far plus the discounted expected value after the last one;
+        # TT (+Q): the rewards before this transition plus the discounted learned Q of its observation and action
+        if q_fn is None: scores = (R * gammas).sum(-1)
+        else:
+            s0 = L0 - O + t * T                                                     # where this transition starts
+            q = q_fn(discretizer.decode(X[:, s0:s0 + O], dims=slice(0, O)), discretizer.decode(X[:, s0 + O:s0 + O + A], dims=slice(O, O + A)))
+            scores = (R[:, :t] * gammas[:t]).sum(-1) + gammas[t] * q
         if LP is not None: scores = scores + cfg.logp_weight * (LP if cfg.logp_cap is None else LP.clamp(max=cfg.logp_cap))
         scores = scores.view(E, K * B)
         top, inds = scores.topk(B, dim=-1)                                          # (E, B), sorted

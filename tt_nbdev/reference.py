@@ -18,7 +18,7 @@ __all__ = ['beam_plan_reference', 'likelihood_plan_reference']
 # %% ../nbs/05a_reference.ipynb #804277b1
 @torch.no_grad()
 def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, prefix: torch.Tensor, cfg: PlanConfig,
-                        generator: Generators = None):
+                        generator: Generators = None, q_fn=None):
     "Uncached single-env beam search over a prefix `(L0,)`; returns the best planned transitions `(H, T)` as tokens."
     c = model.config
     O, A, T = c.observation_dim, c.action_dim, c.transition_dim
@@ -47,7 +47,12 @@ def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, 
         x, (p_r, p_v) = sample_n(x, 2, cfg.k_rew, None)
         R[:, t] = (p_r * torch.tensor(discretizer.centers[O + A], dtype=torch.float32)).sum(-1)
         R[:, t + 1] = (p_v * torch.tensor(discretizer.centers[O + A + 1], dtype=torch.float32)).sum(-1)
-        score = (R * gammas).sum(-1)
+        if q_fn is None: score = (R * gammas).sum(-1)
+        else:                                                                 # TT (+Q): rewards before, then Q of this transition
+            start = len(prefix) - O + t * T
+            s_t = discretizer.decode(x[:, start:start + O], dims=slice(0, O))
+            a_t = discretizer.decode(x[:, start + O:start + O + A], dims=slice(O, O + A))
+            score = (R[:, :t] * gammas[:t]).sum(-1) + gammas[t] * q_fn(s_t, a_t)
         if lp is not None: score = score + cfg.logp_weight * (lp if cfg.logp_cap is None else lp.clamp(max=cfg.logp_cap))
         _, inds = score.topk(cfg.beam_width)
         x, R = x[inds], R[inds]

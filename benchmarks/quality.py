@@ -100,6 +100,7 @@ def main():
     p.add_argument('--action', default=None, choices=ACTIONS, help="how a plan becomes the action taken (None: the preset's)")
     p.add_argument('--logp-weight', type=float, default=None, help="the reward search's likelihood guard: weight of a plan's log-likelihood in its score (None: the preset's)")
     p.add_argument('--logp-cap', type=float, default=None, help="the guard counts a plan's log-likelihood only up to this (None: the preset's)")
+    p.add_argument('--value-quantile', type=float, default=None, help="score a plan's last value by this quantile of its distribution (None: the preset's mean)")
     p.add_argument('--greedy-actions', action='store_true', help='also evaluate TT with greedy action tokens (k_act=1, no CDF filter)')
     p.add_argument('--as-policy', action='store_true', help='also evaluate TT with no search (H=1, B=1: action tokens sampled as the planner samples them)')
     p.add_argument('--mean-actions', action='store_true', help="also evaluate each TT row taking the actions' expected values (action='mean')")
@@ -109,7 +110,7 @@ def main():
     p.add_argument('--out', default=None)
     a = p.parse_args()
     tt_flags = ('tt_run', 'tt_model', 'tt_steps', 'greedy_actions', 'as_policy', 'mean_actions', 'plan', 'plan_every', 'horizon', 'beam_width',
-                'action', 'logp_weight', 'logp_cap')
+                'action', 'logp_weight', 'logp_cap', 'value_quantile')
     if a.no_tt and any(getattr(a, f) != p.get_default(f) for f in tt_flags):   # a TT flag given, whatever its default
         names = ['--' + f.replace('_', '-') for f in tt_flags]
         p.error(f"--no-tt evaluates no TT: drop {', '.join(names[:-1])} and {names[-1]}, or drop --no-tt")
@@ -132,7 +133,7 @@ def main():
         if not trained:                                             # model.pt keeps its run's cost; older runs: estimated from log times
             t_train, cpu_train = (state['train_seconds'], state['cpu_seconds']) if 'cpu_seconds' in state else (run_wall_seconds(Path(a.tt_run)), None)
         plan = recipe_plan(a.plan or a.dataset, plan_every=a.plan_every, horizon=a.horizon, beam_width=a.beam_width, action=a.action,
-                           logp_weight=a.logp_weight, logp_cap=a.logp_cap)
+                           logp_weight=a.logp_weight, logp_cap=a.logp_cap, value_quantile=a.value_quantile)
         finished = FinishedEvaluations(out.with_name(out.name + '.partial'), {**vars(a), 'model_step': state.get('step')})
         run = lambda cfg: finished(cfg, lambda c: evaluate(model, disc, ds, a.episodes, plan=c, seed=a.seed + 10_000))  # same episodes
         plans = {'Trajectory Transformer': plan}                                    # all built before the first run: a bad one fails at once

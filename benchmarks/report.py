@@ -61,7 +61,7 @@ def study(r: Results, header: list[str], rows: list[tuple]) -> str:
 
 # ---- the tables -------------------------------------------------------------------------------------------------------
 LOCOMOTION = ['tt-s1/hopper/medium-v0', 'tt-s1/hopper/medium-replay-v0', 'tt/walker2d/medium-v0', 'tt/walker2d/medium-replay-v0',
-              'tt/halfcheetah/medium-v0', 'tt/halfcheetah/medium-replay-v0']
+              'tt/halfcheetah/medium-v0', 'tt/halfcheetah/medium-replay-v0', 'tt-s2/hopper/medium-v0', 'tt-s2/hopper/medium-replay-v0']
 
 
 def offline_rl(r: Results) -> str:
@@ -255,7 +255,24 @@ def index(r: Results) -> str:
     return grid(['claim', 'figure', 'section', 'command (full form in the section)', 'JSON'], rows)
 
 
-TABLES = {'index': index, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+def search_diagnosis(r: Results) -> str:
+    "Each search on the same episodes: its score, and what its chosen plans predicted against what followed."
+    rows = []
+    for f in ('search-tt-s2-hopper-medium-v0.json', 'search-tt-s2-hopper-medium-replay-v0.json'):
+        if not (r.dir / f).exists(): continue
+        d = r.load(f)
+        for name, x in d['searches'].items():
+            guard = f", guard {x['plan']['logp_weight']:g}" if x['plan'].get('logp_weight') else ''
+            size = 'acting alone' if x['plan']['horizon'] == 1 and x['plan']['beam_width'] == 1 else f"H={x['plan']['horizon']}, B={x['plan']['beam_width']}{guard}"
+            rows.append([d['dataset'], size, f"{x['score_mean']:.1f} ± {x['score_std']:.1f}", f"{x['done_ratio']:.1f}",
+                         f"{x['predicted_score_mean']:.1f} / {x['realized_togo_mean']:.1f}", f"{x['optimism_mean']:+.1f}",
+                         f"{x['predicted_realized_corr']:.2f}", f"{x['plan_logp_mean']:.1f} / {d['data_logp']['mean']:.1f}",
+                         f"{100 * x['plans_below_data_p5']:.0f}%", f"{x['cpu_seconds'] / 60:.1f}"])
+    return grid(['set', 'search', 'score', 'falls', 'predicted / realized return of the chosen plans', 'optimism',
+                 'correlation', 'plan / data log-likelihood per transition', 'plans below the data 5th percentile', 'CPU-min'], rows)
+
+
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

@@ -4,7 +4,8 @@ returned, and how likely the model finds the plan against the data's own transit
 For each search `HxB` (horizon, beam width; `1x1` is the model acting alone: one beam, one transition) the same episodes
 (episode k reset with seed 10000 + k, the planner seeded as `quality.py` seeds it) are driven one step at a time, and
 each plan the search picks is recorded:
-- its predicted return: the search's score, `sum_i<H g^i r_i + g^H V` (expected rewards and the last value token),
+- its predicted return: `sum_i<H g^i r_i + g^H V` (expected rewards and the last value token: the search's score, less
+  any likelihood guard),
   and its first H steps alone; against the env's realized discounted return from that step on (the termination penalty
   on a fall's last reward, as the model was trained) and over the same H steps;
 - its log-likelihood under the model, per planned transition (each given the model's window before it), by token type;
@@ -33,8 +34,17 @@ SEED = 10_000
 TYPES = ('obs', 'act', 'rew', 'val')
 
 
+def rounded(x, digits: int = 4):
+    "`x` with every float rounded to `digits` decimals: the per-plan records stay small."
+    if isinstance(x, float): return round(x, digits)
+    if isinstance(x, dict): return {k: rounded(v, digits) for k, v in x.items()}
+    if isinstance(x, list): return [rounded(v, digits) for v in x]
+    return x
+
+
 def parse_search(s: str) -> dict:
-    """`HxB[:lpW][:capC]` as planner overrides: horizon H, beam width B, and the likelihood guard's weight W and cap C;
+    """`HxB[:lpW][:capC][:vqQ]` as planner overrides: horizon H, beam width B, the likelihood guard's weight W and cap C,
+    and the quantile Q of the last value's distribution (a pessimistic pick);
     `1x1` acts alone (one beam, one transition, no expansion)."""
     size, *guard = s.lower().split(':')
     h, b = map(int, size.split('x'))
@@ -42,7 +52,8 @@ def parse_search(s: str) -> dict:
     for g in guard:
         if g.startswith('lp'): out['logp_weight'] = float(g[2:])
         elif g.startswith('cap'): out['logp_cap'] = float(g[3:])
-        else: raise SystemExit(f"error: search {s!r}: a guard is lpW or capC")
+        elif g.startswith('vq'): out['value_quantile'] = float(g[2:])
+        else: raise SystemExit(f"error: search {s!r}: a guard is lpW, capC or vqQ")
     return out
 
 
@@ -86,7 +97,8 @@ def run_search(model, disc, ds, plan, episodes: int, data_total: np.ndarray) -> 
     real_beam_plan = planner_mod.beam_plan
     def recording(model_, disc_, prefix, cfg, generator=None, **kw):
         best, info = real_beam_plan(model_, disc_, prefix, cfg, generator, **kw)
-        captured.append((prefix[0].clone(), best[0].clone(), info['predicted'][0].clone(), float(info['scores'][0])))
+        pred = info['predicted'][0].clone()                               # expected rewards, then the last value: the return part
+        captured.append((prefix[0].clone(), best[0].clone(), pred, float((pred * cfg.discount ** torch.arange(len(pred))).sum())))
         return best, info
     planner_mod.beam_plan = recording
     episodes_out, plans_out, cpu0 = [], [], time.process_time()
@@ -168,7 +180,7 @@ def main():
         if s in res['searches']: print(f"{s}: in {out} already"); continue
         r = run_search(model, disc, ds, recipe_plan(base, **parse_search(s)), a.episodes, np.array(res['data_logp']['totals']))
         res['searches'][s] = r
-        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1) + '\n')
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(rounded(res)) + '\n')   # per plan: compact
         print(f"{s}: score {r['score_mean']:.1f} ± {r['score_std']:.1f}, done {r['done_ratio']:.2f}; predicted {r['predicted_score_mean']:.1f} "
               f"vs realized {r['realized_togo_mean']:.1f} (optimism {r['optimism_mean']:.1f}, corr {r['predicted_realized_corr']}); "
               f"plan log-lik {r['plan_logp_mean']:.1f} vs data {res['data_logp']['mean']:.1f}, {100 * r['plans_below_data_p5']:.0f}% "

@@ -61,6 +61,8 @@ class PlanArgs:
     k_expand: Optional[int] = arg(None, "likelihood search: candidate tokens per beam (None: the whole vocabulary)")
     logp_weight: Optional[float] = arg(None, "reward search: add this times the plan's log-likelihood to its score (None: the preset's)")
     logp_cap: Optional[float] = arg(None, "reward search: count the plan's log-likelihood only up to this (None: the preset's)")
+    value_quantile: Optional[float] = arg(None, "reward search: score a plan's last value by this quantile of the model's "
+                                                "distribution (below 0.5: pessimistic) instead of its mean (None: the preset's)")
     q_values: Optional[str] = arg(None, "TT (+Q): end each beam with the Q that tt-iql learned (its iql.pt, or a folder holding "
                                         "one) instead of the model's value token; None: the value token")
     action: Optional[str] = arg(None, "the action taken: token, the centres of the plan's action bins, or mean, each action "
@@ -125,7 +127,8 @@ def plan(args: PlanArgs) -> dict:
     env = plan_env(info, args.env, args.download)
     cfg = recipe_plan(args.preset or info['plan'], horizon=args.horizon, beam_width=args.beam_width,
                       objective=args.objective, n_expand=args.n_expand, k_expand=args.k_expand, action=args.action,
-                      logp_weight=args.logp_weight, logp_cap=args.logp_cap, value='q' if args.q_values else None)
+                      logp_weight=args.logp_weight, logp_cap=args.logp_cap, value_quantile=args.value_quantile,
+                      value='q' if args.q_values else None)
     q_fn = q_function(args.q_values, resolve_device(args.device)) if args.q_values else None
     n_envs = min(args.n_envs or args.episodes, args.episodes)
     need, free = plan_memory(model.config, cfg, n_envs), free_memory(next(model.parameters()).device)

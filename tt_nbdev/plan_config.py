@@ -38,6 +38,8 @@ class PlanConfig:
     logp_weight: float = 0.0         # reward search: add this times the plan's log-likelihood (its action and observation
                                      # tokens under the model) to its score, so the search stays where the model is sure
     logp_cap: float | None = None    # reward search: count the log-likelihood only up to this (TAP's clamp); None: no cap
+    value_quantile: float | None = None  # reward search: take this quantile of the model's distribution of a plan's last
+                                     # value instead of its mean (below 0.5: a pessimistic pick, wary of falls); None: the mean
     value: str = 'model'             # reward search: what values a plan's end: 'model', its value token (the paper's);
                                      # 'q', a learned Q(s, a) at the plan's last transition (TT (+Q), given to the planner)
 
@@ -50,12 +52,14 @@ class PlanConfig:
         if self.objective not in OBJECTIVES: raise ValueError(f"--objective must be one of {', '.join(OBJECTIVES)}, got {self.objective!r}")
         if self.action not in ACTIONS: raise ValueError(f"--action must be one of {', '.join(ACTIONS)}, got {self.action!r}")
         if self.k_expand is not None and self.k_expand < 1: raise ValueError(f"--k-expand must be >= 1, got {self.k_expand}")
+        if self.value_quantile is not None and not 0 < self.value_quantile < 1:
+            raise ValueError(f"--value-quantile must be in (0, 1), got {self.value_quantile}")
         if self.value not in VALUES: raise ValueError(f"--value must be one of {', '.join(VALUES)}, got {self.value!r}")
         if self.logp_weight < 0: raise ValueError(f"--logp-weight must be >= 0, got {self.logp_weight}")
         for name in ('cdf_act', 'cdf_obs'):
             if (v := getattr(self, name)) is not None and not 0 <= v < 1: raise ValueError(f"{flag(name)} must be in [0, 1), got {v}")
 
-REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount', 'logp_weight', 'logp_cap', 'value')
+REWARD_ONLY = ('n_expand', 'k_obs', 'k_rew', 'k_act', 'cdf_obs', 'cdf_act', 'discount', 'logp_weight', 'logp_cap', 'value_quantile', 'value')
 VALUES = ('model', 'q')   # unused by likelihood search
 OBJECTIVES = ('reward', 'likelihood', 'action-likelihood')
 ACTIONS = ('token', 'mean')

@@ -90,6 +90,8 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
     env_base = torch.arange(E, device=dev)[:, None] * B                         # (E, 1): first row of each env
     expand_idx = (env_base[:, None, :] + torch.arange(B, device=dev)).expand(E, K, B).reshape(-1)  # tile beams K times per env
     gammas = cfg.discount ** torch.arange(H + 1, device=dev, dtype=torch.float32)
+    N = c.n_bins
+    value_centers = torch.as_tensor(discretizer.centers[O + A + 1], dtype=torch.float32, device=dev)   # a quantile's bin -> value
     sample = lambda k, cdf: lambda logits: sample_from_logits(logits, cfg.temperature, k, cdf, generator=generator)
 
     # ---- prefill each env once, then give every beam a copy
@@ -109,7 +111,8 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
         X[:, L], p_val = sample(cfg.k_rew, None)(logits); L += 1                   # fed after selection
         # ---- score with the expected reward and value, keep the best B of each env
         R[:, t] = discretizer.expectation(p_rew[:, None], dims=[O + A])[:, 0]
-        R[:, t + 1] = discretizer.expectation(p_val[:, None], dims=[O + A + 1])[:, 0]
+        R[:, t + 1] = (discretizer.expectation(p_val[:, None], dims=[O + A + 1])[:, 0] if cfg.value_quantile is None
+                       else value_centers[(p_val.cumsum(-1) < cfg.value_quantile).sum(-1).clamp(max=N - 1)])
         # the paper's score: discounted expected rewards so far plus the discounted expected value after the last one;
         # TT (+Q): the rewards before this transition plus the discounted learned Q of its observation and action
         if q_fn is None: scores = (R * gammas).sum(-1)

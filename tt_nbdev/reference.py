@@ -46,7 +46,10 @@ def beam_plan_reference(model: TrajectoryTransformer, discretizer: Discretizer, 
         x, _ = sample_n(x, A, cfg.k_act, cfg.cdf_act, lp)
         x, (p_r, p_v) = sample_n(x, 2, cfg.k_rew, None)
         R[:, t] = (p_r * torch.tensor(discretizer.centers[O + A], dtype=torch.float32)).sum(-1)
-        R[:, t + 1] = (p_v * torch.tensor(discretizer.centers[O + A + 1], dtype=torch.float32)).sum(-1)
+        v_centers = torch.tensor(discretizer.centers[O + A + 1], dtype=torch.float32)
+        if cfg.value_quantile is None: R[:, t + 1] = (p_v * v_centers).sum(-1)
+        else:                                                                 # the first bin whose cumulative mass reaches the quantile
+            R[:, t + 1] = torch.stack([v_centers[min(int((torch.cumsum(p, 0) < cfg.value_quantile).sum()), len(p) - 1)] for p in p_v])
         if q_fn is None: score = (R * gammas).sum(-1)
         else:                                                                 # TT (+Q): rewards before, then Q of this transition
             start = len(prefix) - O + t * T

@@ -19,7 +19,7 @@ from .checkpoint import read_checkpoint
 # %% auto #0
 __all__ = ['TOKEN_TYPES', 'step_seed', 'rng_state', 'set_rng_state', 'preserved_rng', 'EpochSampler', 'token_types',
            'token_stats', 'summarize', 'read_metrics', 'MetricsLog', 'open_wandb', 'spent', 'default_run_dir',
-           'resumed_clock', 'RunLock', 'check_resume', 'saved_settings', 'resume_settings']
+           'resumed_clock', 'RunLock', 'check_resume', 'saved_settings', 'resume_settings', 'settings_from_file']
 
 # %% ../nbs/05e_run_folder.ipynb #d64e4ec9
 def step_seed(seed: int, rank: int, step: int) -> int:
@@ -217,3 +217,11 @@ def resume_settings(cfg, given: set[str], ran_with: dict | None = None):
     if (saved := saved_settings(run, type(cfg), ran_with)) is None:
         raise ValueError(f"--resume: --run-dir {run} holds no run (no checkpoint.pt or config.json): drop --resume to start one there")
     return dataclasses.replace(saved, **{k: getattr(cfg, k) for k in given | {'resume', 'run_dir'}})
+
+def settings_from_file(cfg, given: set[str], ran_with: dict | None = None):
+    "For `--config FILE`: that file's settings with the fields named in `given` taken from `cfg`, for a new run of its own."
+    if cfg.resume: raise ValueError("--config starts a new run from another run's settings and --resume continues a run: give one of them")
+    path = Path(cfg.config)
+    if not path.is_file(): raise ValueError(f"--config {path}: no such file (give a run's config.json)")
+    base = load_config(type(cfg), path, ran_with=ran_with)
+    return dataclasses.replace(base, **{'run_dir': None} | {k: getattr(cfg, k) for k in given | {'config'}})    # a folder of its own

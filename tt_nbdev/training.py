@@ -14,7 +14,7 @@ import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
-from .config import arg, check_output_dir, config_from_dict, flag, load_config, save_config
+from .config import arg, check_output_dir, config_from_dict, flag, save_config
 import gymnasium as gym
 from .env_utils import flat_dim
 from .dataset import DEFAULT_DATASET_ID, MAX_BINS, TrajectoryDataset, build_dataset, collate_batch, goal_dims_for, load_dataset
@@ -24,7 +24,7 @@ from .checkpoint import init_distributed, read_checkpoint, resolve_amp, save_che
 from .plan_config import PRESETS
 from .recipe import RECIPE_EMBEDDING, Schedule, make_schedule, recipe_dropout, recipe_note, recipe_plan, recipe_steps
 from .evaluation import evaluate
-from .run_folder import (EpochSampler, MetricsLog, RunLock, check_resume, default_run_dir, open_wandb, preserved_rng, read_metrics, resume_settings, resumed_clock,
+from .run_folder import (EpochSampler, MetricsLog, RunLock, check_resume, default_run_dir, open_wandb, preserved_rng, read_metrics, resume_settings, resumed_clock, settings_from_file,
                                  rng_state, saved_settings, set_rng_state, spent, step_seed, summarize, token_stats)
 
 # %% auto #0
@@ -208,14 +208,9 @@ def saved_config(run_dir: Path) -> TrainConfig | None:
     return saved_settings(run_dir, TrainConfig, CHANGED_DEFAULTS)
 
 def resume_config(cfg: TrainConfig, given: set[str]) -> TrainConfig:
-    """The settings a command line means: with `--resume`, the run's, the fields named in `given` taken from `cfg`
-    (`resume_settings`); with `--config FILE`, that file's, the fields named in `given` taken from `cfg`, for a new run."""
-    if cfg.config is None: return resume_settings(cfg, given, CHANGED_DEFAULTS)
-    if cfg.resume: raise ValueError("--config starts a new run from another run's settings and --resume continues a run: give one of them")
-    path = Path(cfg.config)
-    if not path.is_file(): raise ValueError(f"--config {path}: no such file (give a run's config.json)")
-    base = load_config(TrainConfig, path, ran_with=CHANGED_DEFAULTS)
-    return dataclasses.replace(base, **{'run_dir': None} | {k: getattr(cfg, k) for k in given | {'config'}})    # a folder of its own
+    """The settings a command line means: with `--config FILE` that file's (`settings_from_file`), with `--resume` the run's
+    (`resume_settings`), the fields named in `given` taken from `cfg`."""
+    return (settings_from_file if cfg.config else resume_settings)(cfg, given, CHANGED_DEFAULTS)
 
 # %% ../nbs/06_training.ipynb #1a00639f
 def open_run(cfg: TrainConfig, main: bool, world: int, device: torch.device) -> tuple[TrainConfig, dict | None, RunLock | None]:

@@ -91,7 +91,8 @@ def beam_plan(model: TrajectoryTransformer, discretizer: Discretizer, prefix: to
     expand_idx = (env_base[:, None, :] + torch.arange(B, device=dev)).expand(E, K, B).reshape(-1)  # tile beams K times per env
     gammas = cfg.discount ** torch.arange(H + 1, device=dev, dtype=torch.float32)
     N = c.n_bins
-    value_centers = torch.as_tensor(discretizer.centers[O + A + 1], dtype=torch.float32, device=dev)   # a quantile's bin -> value
+    value_centers = (None if cfg.value_quantile is None     # a quantile's bin -> its value
+                     else torch.as_tensor(discretizer.centers[O + A + 1], dtype=torch.float32, device=dev))
     sample = lambda k, cdf: lambda logits: sample_from_logits(logits, cfg.temperature, k, cdf, generator=generator)
 
     # ---- prefill each env once, then give every beam a copy

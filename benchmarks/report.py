@@ -233,6 +233,10 @@ INDEX = [   # claim, (file, row) of its figure, (file, row) of what it is held a
     ("TT's search is level with or under its own model acting alone on narrow data (HalfCheetah medium)",
      ('quality-tt-halfcheetah-medium-v0.json', TT), ('quality-tt-halfcheetah-medium-v0.json', ALONE), 'offline-rl',
      'quality.py --dataset tt/halfcheetah/medium-v0 --as-policy'),
+    ('On a new Hopper medium set the default search scores under its own model acting alone', ('quality-tt-s2-hopper-medium-v0.json', TT),
+     ('quality-tt-s2-hopper-medium-v0.json', ALONE), 'where-the-search-loses', 'search.py --dataset tt-s2/hopper/medium-v0 --searches 5x32 1x1'),
+    ('On its medium-replay level the search pays', ('quality-tt-s2-hopper-medium-replay-v0.json', TT),
+     ('quality-tt-s2-hopper-medium-replay-v0.json', ALONE), 'offline-rl', 'quality.py --dataset tt-s2/hopper/medium-replay-v0 --as-policy'),
     ('The likelihood search imitates the Hopper expert about as well as BC', ('imitation-hopper-expert.json', LIK),
      ('imitation-hopper-expert.json', BC), 'imitation', 'imitation.py --dataset tt-s1/hopper/expert-v0'),
     ('TT imitates the Walker2d expert worse than BC', ('imitation-walker2d-expert.json', LIK), ('imitation-walker2d-expert.json', BC),
@@ -263,6 +267,7 @@ def search_diagnosis(r: Results) -> str:
         d = r.load(f)
         for name, x in d['searches'].items():
             guard = f", guard {x['plan']['logp_weight']:g}" if x['plan'].get('logp_weight') else ''
+            guard += f", value quantile {x['plan']['value_quantile']:g}" if x['plan'].get('value_quantile') else ''
             size = 'acting alone' if x['plan']['horizon'] == 1 and x['plan']['beam_width'] == 1 else f"H={x['plan']['horizon']}, B={x['plan']['beam_width']}{guard}"
             rows.append([d['dataset'], size, f"{x['score_mean']:.1f} ± {x['score_std']:.1f}", f"{x['done_ratio']:.1f}",
                          f"{x['predicted_score_mean']:.1f} / {x['realized_togo_mean']:.1f}", f"{x['optimism_mean']:+.1f}",

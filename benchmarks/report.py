@@ -277,7 +277,18 @@ def search_diagnosis(r: Results) -> str:
                  'correlation', 'plan / data log-likelihood per transition', 'plans below the data 5th percentile', 'CPU-min'], rows)
 
 
-TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+def q_guided(r: Results) -> str:
+    "TT (+Q) beside TT's own search, the model acting alone and BC, on the same episodes."
+    rows = []
+    for d in ('tt-s2/hopper/medium-replay-v0',):
+        q, g = f"quality-{d.replace('/', '-')}.json", f"study/q-guided-{d.replace('/', '-')}.json"
+        if not (r.dir / g).exists(): continue
+        m = r.load(g)
+        rows.append([d, r.score(q, BC), r.score(q, ALONE), r.score(q, TT), f"{m['normalized_score']:.1f} ± {m['normalized_score_std']:.1f}"])
+    return grid(['set', 'BC', 'TT acting alone', 'TT (planner, value token)', 'TT (+Q) (IQL values, 30k steps)'], rows)
+
+
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'q-guided': q_guided, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

@@ -65,26 +65,19 @@ LOCOMOTION = ['tt-s1/hopper/medium-v0', 'tt-s1/hopper/medium-replay-v0', 'tt/wal
 
 
 def offline_rl(r: Results) -> str:
-    "The main table: each method on the locomotion sets made here, normalized score and the cell's CPU."
+    "The main table: each method on the locomotion sets made here, normalized score and the cell's CPU (baselines.py's `cells`)."
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from baselines import COLUMNS, TT_TRAIN_THREADS, cell_path
+    from baselines import COLUMNS, cell_path, cells
+    fmt = lambda c: '–' if c is None else f"{c[0]:.1f} ± {c[1]:.1f}" + (f" ({c[2] / 60:.0f} CPU-min)" if c[2] else '')
     rows = []
     for d in LOCOMOTION:
         q = f"quality-{d.replace('/', '-')}.json"
-        cpu = r.load(q).get('cpu_seconds', {})
-        row = [d]
-        for col, src, name in COLUMNS:
-            if src == 'quality':
-                e = r.entry(q, name)
-                cost = None if col == 'behaviour data' else (cpu.get('tt_train', 0) + cpu.get('tt_eval', 0)) if col == 'TT' else \
-                    cpu.get('bc_train', 0) + cpu.get('bc_eval', 0)
-                if col == 'TT' and 'tt_train' not in cpu and r.load(q).get('tt_train_seconds'): cost = TT_TRAIN_THREADS * r.load(q)['tt_train_seconds'] + cpu.get('tt_eval', 0)
-            else:
-                f = cell_path(r.dir, d, src).relative_to(r.dir).as_posix()
-                e = r.load(f) if (r.dir / f).exists() else None
-                cost = e and e['cpu_seconds_train'] + e['cpu_seconds_eval']
-            if col == 'TT': row.append(r.score(q, ALONE))            # acting alone, beside the planner
-            row.append('–' if e is None else f"{e['score_mean']:.1f} ± {e['score_std']:.1f}" + (f" ({cost / 60:.0f} CPU-min)" if cost else ''))
+        r.load(q)                                                          # the files the cells read, for the JSON line
+        for _, src, _ in COLUMNS:
+            if src != 'quality' and cell_path(r.dir, d, src).exists(): r.load(cell_path(r.dir, d, src).relative_to(r.dir).as_posix())
+        c = cells(d, r.dir)
+        row = [d] + [fmt(c.get(col)) for col, *_ in COLUMNS]
+        row.insert(-1, r.score(q, ALONE))                                  # acting alone, beside the planner
         rows.append(row)
     header = ['dataset'] + [c for c, *_ in COLUMNS[:-1]] + ['TT acting alone', 'TT (planner)']
     return grid(header, rows)

@@ -22,6 +22,7 @@ from .policy import HUB_ID, TTPolicy, load_model
 from .iql import IQLConfig, learn_values, q_function
 from .collect import (RandomPolicy, ScriptedPendulumPolicy, WaypointPolicy, create_local_dataset, episode_returns,
                               rollout_buffers, train_sac)
+from .mazes import SPARSE_IDS, FixedGoalWaypoint, sparse_maze_buffers
 
 # %% auto #0
 __all__ = ['SAC_LEVELS', 'train_main', 'PlanArgs', 'plan', 'plan_main', 'CollectConfig', 'CollectError', 'target_ids', 'collect',
@@ -160,7 +161,7 @@ class CollectConfig:
     "Create a local Minari dataset by rolling out a behaviour policy in a Gymnasium env."
     env_id: str = arg('Pendulum-v1', "Gymnasium environment id")
     dataset_id: str = arg(DEFAULT_DATASET_ID, "Minari id namespace/name-vN; with --policy sac the name becomes medium, expert and medium-replay")
-    policy: str = arg('scripted', "behaviour policy: scripted for Pendulum-v1, waypoint for PointMaze_*", choices=['random', 'scripted', 'waypoint', 'sac'])
+    policy: str = arg('scripted', "behaviour policy: scripted for Pendulum-v1, waypoint for PointMaze_* and tt/SparsePointMaze_*", choices=['random', 'scripted', 'waypoint', 'sac'])
     n_episodes: int = arg(200, "episodes per dataset (medium-replay keeps whatever SAC stored)")
     seed: int = arg(0, "episode k is reset with seed+k; the policy noise and SAC are seeded with it too")
     noise: float = arg(0.45, "scripted, waypoint: probability of replacing a step's action with a uniform random one")
@@ -228,6 +229,9 @@ def collect(cfg: CollectConfig) -> dict[str, minari.MinariDataset]:
     elif cfg.policy == 'scripted':
         data = [run(ScriptedPendulumPolicy(cfg.noise, cfg.action_std, cfg.seed))]
         algos = [f'scripted energy swing-up + PD balance, noise={cfg.noise}, action_std={cfg.action_std}']
+    elif cfg.policy == 'waypoint' and cfg.env_id in SPARSE_IDS:     # maze2d: wander between random goals, rewarded for the fixed one
+        data = [sparse_maze_buffers(cfg.env_id, cfg.n_episodes, cfg.seed, cfg.noise, cfg.action_std, cfg.n_envs)]
+        algos = [f'waypoints between random goals + PD control, noise={cfg.noise}, action_std={cfg.action_std}; sparse reward of the fixed goal']
     elif cfg.policy == 'waypoint':
         data = [run(WaypointPolicy(cfg.env_id, cfg.noise, cfg.action_std, cfg.seed))]
         algos = [f'waypoints on the maze grid + PD control, noise={cfg.noise}, action_std={cfg.action_std}']
@@ -237,7 +241,8 @@ def collect(cfg: CollectConfig) -> dict[str, minari.MinariDataset]:
         how = ', sampled actions' if cfg.sac_stochastic else ''
         algos = [f'SAC ({cfg.sac_steps // 2} steps{how})', f'SAC ({cfg.sac_steps} steps{how})', f'SAC replay buffer (first {cfg.sac_steps // 2} steps)']
     # --- reference scores: random policy -> 0, best available policy -> 1
-    best = (ScriptedPendulumPolicy() if cfg.env_id == 'Pendulum-v1' else WaypointPolicy(cfg.env_id) if cfg.policy == 'waypoint'
+    best = (ScriptedPendulumPolicy() if cfg.env_id == 'Pendulum-v1' else FixedGoalWaypoint(cfg.env_id) if cfg.env_id in SPARSE_IDS
+            else WaypointPolicy(cfg.env_id) if cfg.policy == 'waypoint'
             else levels.expert if cfg.policy == 'sac' else None)
     ref_min, ref_max = (mean_return(RandomPolicy(env.action_space)), mean_return(best)) if best is not None else (None, None)
     # --- write

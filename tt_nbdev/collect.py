@@ -79,7 +79,8 @@ class WaypointPolicy:
         register_env(env_id)
         maze = getattr(gym.make(env_id).unwrapped, 'maze', None)
         if maze is None: raise ValueError(f"--policy waypoint needs a Gymnasium-Robotics maze env (PointMaze_*), not {env_id}")
-        self.maze, self.grid, self.noise, self.action_std = maze, np.array(maze.maze_map), noise, action_std
+        self.maze, self.noise, self.action_std = maze, noise, action_std
+        self.grid = np.array([[int(v == 1) for v in row] for row in maze.maze_map])   # 1 wall; goal and start marks are free
         self.reset(seed)
     def reset(self, seed: int): self.rng = np.random.default_rng(seed)
 

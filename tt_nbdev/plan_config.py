@@ -76,6 +76,7 @@ PRESETS = {
     'tiny': PlanConfig(horizon=2, beam_width=4, context_transitions=2),
     'imitation': PlanConfig(horizon=5, beam_width=32, objective='likelihood'),
     'pointmaze': PlanConfig(horizon=5, beam_width=32, objective='likelihood'),
+    'maze-sparse': PlanConfig(horizon=5, beam_width=32),   # one fixed goal and its sparse reward (02b_sparse_mazes): the reward search
     'tiny-likelihood': PlanConfig(horizon=2, beam_width=4, context_transitions=2, objective='likelihood'),
     'mean-actions': PlanConfig(horizon=5, beam_width=32, action='mean', plan_every=5),
 }

@@ -13,7 +13,7 @@ from .env_utils import flatten, unflatten, make_vector_env
 from .planner import first_nonfinite
 
 # %% auto #0
-__all__ = ['FunctionPolicy', 'rollout']
+__all__ = ['success_flags', 'FunctionPolicy', 'rollout']
 
 # %% ../nbs/05c_rollouts.ipynb #75fbce31
 def check_env_output(x: np.ndarray, active: np.ndarray, seeds: list, step: int, what: str):
@@ -30,6 +30,15 @@ def check_policy(policy):
     return policy
 
 # %% ../nbs/05c_rollouts.ipynb #75fbce33
+def success_flags(info: dict, ended: np.ndarray) -> np.ndarray | None:
+    """Each env's `info['success']` for the step just taken, None where the env reports none. An env whose episode
+    ended on this step was reset within it (same-step autoreset): its flag is the final step's, in `final_info`."""
+    final = info.get('final_info', {})
+    if 'success' not in info and 'success' not in final: return None
+    hit = np.asarray(info.get('success', np.zeros(len(ended), bool)), bool)
+    if 'success' in final: hit = np.where(ended, np.asarray(final['success'], bool), hit)
+    return hit
+
 def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | None, limit: int | None = None) -> tuple:
     "Episode returns, terminations and first-success steps of one round, its env steps and the seconds in `policy.act`."
     n_envs, ospace = len(seeds), venv.single_observation_space
@@ -45,9 +54,9 @@ def _round(policy, venv, seeds: list[int], n_active: int, bar, frames: list | No
         act_time += time.perf_counter() - t0
         if frames is not None and active[0]: frames.append(venv.envs[0].render())
         nobs, r, te, tr, info = venv.step(unflatten(venv.single_action_space, act, batched=True))
-        if 'success' in info:
+        if (hit := success_flags(info, te | tr)) is not None:
             success[success == -2] = -1
-            success[np.asarray(info['success'], bool) & active & (success < 0)] = t + 1
+            success[hit & active & (success < 0)] = t + 1
         check_env_output(np.asarray(r)[:, None], active, seeds, t, 'reward')
         policy.observe(obs, act, r, active)
         ret += r * active; term |= te & active

@@ -281,7 +281,31 @@ def q_guided(r: Results) -> str:
     return grid(['set', 'BC', 'TT acting alone', 'TT (planner, value token)', 'TT (+Q) (IQL values, 30k steps)'], rows)
 
 
-TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'q-guided': q_guided, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+def q_guided_mazes(r: Results) -> str:
+    "Success on the sparse mazes: BC, IQL acting alone, TT's reward search and TT (+Q), on the same episodes."
+    rows = []
+    for maze in ('medium', 'large'):
+        f = f'q-guided-pointmaze-{maze}.json'
+        if not (r.dir / f).exists(): continue
+        d = r.load(f)
+        for name in ('BC', 'IQL', 'TT', 'TT (+Q)', 'TT acting alone'):
+            if name not in d['rows']: continue
+            x = d['rows'][name]
+            steps = '–' if x['steps_to_goal'] is None else f"{x['steps_to_goal']:.0f}"
+            rows.append([d['settings']['dataset'], name, f"{x['success_rate']:.2f}", steps, f"{x['return_mean']:.2f} ± {x['return_std']:.2f}",
+                         f"{x['cpu_minutes']:.1f}"])
+    return grid(['set', 'policy', 'success rate', 'mean steps to the goal (of those reaching it)', 'return', 'CPU-min (training not counted)'], rows)
+
+
+def search_plan_every(r: Results) -> str:
+    "Replanning less often on the new Hopper medium set: the default search every k steps, beside acting alone and BC."
+    q, st = 'quality-tt-s2-hopper-medium-v0.json', 'study/quality-tt-s2-hopper-medium-v0-plan-every{}.json'
+    return study(r, ['search on tt-s2/hopper/medium-v0', 'score'], [
+        ('H=5, B=32, replanning every step (the default)', (q, TT)), ('the same, replanning every 2 steps', (st.format(2), TT)),
+        ('the same, replanning every 5 steps', (st.format(5), TT)), ('TT acting alone', (q, ALONE)), ('BC', (q, BC))])
+
+
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

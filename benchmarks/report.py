@@ -288,8 +288,8 @@ def q_guided_mazes(r: Results) -> str:
         f = f'q-guided-pointmaze-{maze}.json'
         if not (r.dir / f).exists(): continue
         d = r.load(f)
-        for name in ('BC', 'IQL', 'TT', 'TT (+Q)', 'TT acting alone'):
-            if name not in d['rows']: continue
+        order = ['BC', 'IQL', 'TT', 'TT (+Q)', 'TT acting alone']
+        for name in [n for n in order if n in d['rows']] + [n for n in d['rows'] if n not in order]:   # other searches last
             x = d['rows'][name]
             steps = '–' if x['steps_to_goal'] is None else f"{x['steps_to_goal']:.0f}"
             rows.append([d['settings']['dataset'], name, f"{x['success_rate']:.2f}", steps, f"{x['return_mean']:.2f} ± {x['return_std']:.2f}",

@@ -93,6 +93,12 @@ class WaypointPolicy:
                 if self.grid[n] != 1 and n not in towards: towards[n] = c; queue.append(n)
         return towards.get(cell, goal)
 
+    def cells_between(self, cell: tuple, goal: tuple) -> int:
+        "Cells on the maze's shortest path from `cell` to `goal` (row, column)."
+        n = 0
+        while cell != goal: cell, n = self.next_cell(cell, goal), n + 1
+        return n
+
     def __call__(self, obs) -> np.ndarray:
         pos, vel, goal = obs['achieved_goal'], np.asarray(obs['observation'])[:, 2:], obs['desired_goal']
         out = []

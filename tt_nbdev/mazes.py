@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 import gymnasium as gym
 from minari.data_collector import EpisodeBuffer
-from tqdm import tqdm
 from .env_utils import register_env
 from .collect import WaypointPolicy, rollout_buffers
 
@@ -27,7 +26,9 @@ def maze_map(maze: str) -> list[list]:
     "A copy of Gymnasium-Robotics' map of `maze` ('Medium', 'Large', ...): 1 wall, 0 free."
     register_env('PointMaze_UMaze-v3')
     from gymnasium_robotics.envs.maze import maps
-    return [list(r) for r in getattr(maps, f'{maze.upper()}_MAZE')]
+    grid = getattr(maps, f'{maze.upper()}_MAZE', None)
+    if grid is None: raise ValueError(f"Gymnasium-Robotics has no maze {maze!r}; try 'UMaze', 'Medium' or 'Large'")
+    return [list(r) for r in grid]
 
 def sparse_rewards(next_xy: np.ndarray, goal: np.ndarray) -> np.ndarray:
     "The sparse reward of steps that land the ball at `next_xy` `(T, 2)`: 1 within `SUCCESS_DISTANCE` of `goal`."

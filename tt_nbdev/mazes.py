@@ -27,7 +27,7 @@ def maze_map(maze: str) -> list[list]:
     register_env('PointMaze_UMaze-v3')
     from gymnasium_robotics.envs.maze import maps
     grid = getattr(maps, f'{maze.upper()}_MAZE', None)
-    if grid is None: raise ValueError(f"Gymnasium-Robotics has no maze {maze!r}; try 'UMaze', 'Medium' or 'Large'")
+    if grid is None: raise ValueError(f"Gymnasium-Robotics has no maze {maze!r}; try 'U', 'Medium' or 'Large'")
     return [list(r) for r in grid]
 
 def sparse_rewards(next_xy: np.ndarray, goal: np.ndarray) -> np.ndarray:

@@ -53,7 +53,7 @@ class Planner:
         self.goal = check_goal(model.config, goal)
         if cfg.value == 'q' and cfg.objective == 'reward' and q_fn is None:
             raise ValueError("this plan ends each beam with a learned Q (value='q', TT (+Q)): give the planner q_fn, "
-                             "e.g. tt-plan --q-values RUN (values learned by tt-iql)")
+                             "e.g. tt-plan --q-values RUN or TTPolicy.load(..., q_fn=q_function(RUN)) (values learned by tt-iql)")
         self.q_fn = q_fn if cfg.value == 'q' else None
         self.model, self.disc, self.cfg = model.eval(), discretizer, cfg
         self.ospace, self.aspace = observation_space, action_space

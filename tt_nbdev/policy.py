@@ -197,22 +197,25 @@ class TTPolicy:
     """A trained Trajectory Transformer acting in one env: `reset(seed)` at each episode's start, then `act(obs, reward)`
     after each step, `reward` being what the env returned for the previous action (None right after the reset)."""
     def __init__(self, model: TrajectoryTransformer, discretizer: Discretizer, plan: PlanConfig, observation_space,
-                 action_space, seed: int = 0, info: dict | None = None):
+                 action_space, seed: int = 0, info: dict | None = None, q_fn=None):
+        if q_fn is not None and plan.value != 'q': plan = dataclasses.replace(plan, value='q')   # TT (+Q): beams end in q_fn
         self.model, self.discretizer, self.plan, self.seed = model.eval(), discretizer, plan, int(seed)
         self.observation_space, self.action_space, self.info = observation_space, action_space, dict(info or {})
-        self.planner = Planner(model, discretizer, plan, observation_space, action_space, 1, self.seed)
+        self.planner = Planner(model, discretizer, plan, observation_space, action_space, 1, self.seed, q_fn=q_fn)
         self.episodes, self._pending, self._started = 0, None, False
 
     @classmethod
-    def load(cls, source: str | os.PathLike, preset: str | None = None, device: str | None = None, seed: int = 0) -> 'TTPolicy':
+    def load(cls, source: str | os.PathLike, preset: str | None = None, device: str | None = None, seed: int = 0,
+             q_fn=None) -> 'TTPolicy':
         """A policy from a run folder, a `model.pt`, a model folder or a Hugging Face Hub id `org/name`; `preset` names the
-        planner's settings as `tt-plan --preset` does (None: the model's own)."""
+        planner's settings as `tt-plan --preset` does (None: the model's own). `q_fn(obs, act) -> (rows,)` makes it TT (+Q),
+        its reward search ending each beam in that Q, as `tt-plan --q-values` does (`q_function` of `06b_iql` gives one)."""
         model, disc, info = load_model(source, resolve_device(device))
         if info['observation_space'] is None:
             why = f"its dataset {info['dataset']!r} is not in the local Minari store" if info['dataset'] else "it does not record its dataset"
             raise ValueError(f"{info['source']}: the spaces of its env are unknown, as {why}: export it with tt-export where the dataset is")
         plan = recipe_plan(preset) if preset is not None else info['plan']
-        return cls(model, disc, plan, info['observation_space'], info['action_space'], seed, info)
+        return cls(model, disc, plan, info['observation_space'], info['action_space'], seed, info, q_fn)
 
     def reset(self, seed: int | None = None):
         """Start an episode. `seed` seeds the planner's draws: the env's reset seed, as `tt-plan --seed S` plans episode `k`
@@ -242,4 +245,4 @@ class TTPolicy:
 
     def __repr__(self):
         return (f"TTPolicy({self.info.get('dataset')!r}, {self.plan.objective} search H={self.plan.horizon} "
-                f"B={self.plan.beam_width}, seed={self.seed})")
+                f"B={self.plan.beam_width}{', ended by a learned Q (+Q)' if self.plan.value == 'q' else ''}, seed={self.seed})")

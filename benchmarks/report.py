@@ -34,9 +34,9 @@ class Results:
         return self.cache[name]
 
     def entry(self, name: str, key: str) -> dict | None:
-        "A policy's row of a results file: at the top level (quality.py), under `policies` (imitation.py) or `results` (goals.py)."
+        "A policy's row of a results file: at the top level (quality.py), under `policies` (imitation.py), `results` (goals.py) or `rows` (q_guided.py)."
         d = self.load(name)
-        for where in (d, d.get('policies', {}), d.get('results', {})):
+        for where in (d, d.get('policies', {}), d.get('results', {}), d.get('rows', {})):
             if isinstance(where.get(key), dict): return where[key]
         return None
 
@@ -61,7 +61,8 @@ def study(r: Results, header: list[str], rows: list[tuple]) -> str:
 
 # ---- the tables -------------------------------------------------------------------------------------------------------
 LOCOMOTION = ['tt-s1/hopper/medium-v0', 'tt-s1/hopper/medium-replay-v0', 'tt/walker2d/medium-v0', 'tt/walker2d/medium-replay-v0',
-              'tt/halfcheetah/medium-v0', 'tt/halfcheetah/medium-replay-v0', 'tt-s2/hopper/medium-v0', 'tt-s2/hopper/medium-replay-v0']
+              'tt/halfcheetah/medium-v0', 'tt/halfcheetah/medium-replay-v0', 'tt-s2/hopper/medium-v0', 'tt-s2/hopper/medium-replay-v0',
+              'tt-s2/walker2d/medium-replay-v0']
 
 
 def offline_rl(r: Results) -> str:
@@ -273,9 +274,9 @@ def search_diagnosis(r: Results) -> str:
 def q_guided(r: Results) -> str:
     "TT (+Q) beside TT's own search, the model acting alone and BC, on the same episodes."
     rows = []
-    for d in ('tt-s2/hopper/medium-replay-v0',):
+    for d in ('tt-s2/hopper/medium-replay-v0', 'tt-s2/walker2d/medium-replay-v0'):
         q, g = f"quality-{d.replace('/', '-')}.json", f"study/q-guided-{d.replace('/', '-')}.json"
-        if not (r.dir / g).exists(): continue
+        if not ((r.dir / g).exists() and (r.dir / q).exists()): continue
         m = r.load(g)
         rows.append([d, r.score(q, BC), r.score(q, ALONE), r.score(q, TT), f"{m['normalized_score']:.1f} ± {m['normalized_score_std']:.1f}"])
     return grid(['set', 'BC', 'TT acting alone', 'TT (planner, value token)', 'TT (+Q) (IQL values, 30k steps)'], rows)
@@ -297,6 +298,17 @@ def q_guided_mazes(r: Results) -> str:
     return grid(['set', 'policy', 'success rate', 'mean steps to the goal (of those reaching it)', 'return', 'CPU-min (training not counted)'], rows)
 
 
+def q_guided_iql_steps(r: Results) -> str:
+    "TT (+Q) on PointMaze Medium with IQL's values trained three times longer, beside IQL's own policy from the same values."
+    def success(f, row):
+        e = r.entry(f, row)
+        return '–' if e is None else f"{e['success_rate']:.2f} ({e['steps_to_goal']:.0f} steps; {e['cpu_minutes']:.0f} CPU-min)"
+    m, s = 'q-guided-pointmaze-medium.json', 'study/q-guided-pointmaze-medium-iql300k.json'
+    return grid(['policy on tt/pointmaze-sparse/medium-v0', "success rate, IQL's values at 100k steps", 'at 300k steps'], [
+        [label, success(m, row), success(s, row)] for label, row in (('IQL acting alone', 'IQL'), ('TT (+Q), H=5, B=32', 'TT (+Q)'),
+                                                                      ('TT (+Q), H=15, B=32', 'TT (+Q), H=15, B=32'))])
+
+
 def search_plan_every(r: Results) -> str:
     "Replanning less often on the new Hopper medium set: the default search every k steps, beside acting alone and BC."
     q, st = 'quality-tt-s2-hopper-medium-v0.json', 'study/quality-tt-s2-hopper-medium-v0-plan-every{}.json'
@@ -305,7 +317,7 @@ def search_plan_every(r: Results) -> str:
         ('the same, replanning every 5 steps', (st.format(5), TT)), ('TT acting alone', (q, ALONE)), ('BC', (q, BC))])
 
 
-TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'q-guided-iql-steps': q_guided_iql_steps, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

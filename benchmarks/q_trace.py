@@ -5,7 +5,9 @@ success, the last observation, the step from which the ball stayed at rest (spee
 did), its cell and the cells left to the goal along the maze's shortest path. At the last state of a missed episode it
 scores with the learned Q a grid of actions, the action the noiseless waypoint controller takes there (toward the next
 cell of the shortest path) and IQL's own action: if Q ranks an action above the controller's that leads nowhere, a search
-that maximizes Q follows it.
+that maximizes Q follows it. It also gives IQL's V of the data's states, mean per cell, and the cells where that mean is
+above the next cell's on the shortest path to the goal: a search that climbs V over a few steps is held there. Episodes
+already in `--out` (same settings) are kept, so a killed run started again plays only the missing ones.
 
     python benchmarks/q_trace.py --dataset tt/pointmaze-sparse/medium-v0 --tt-run runs/maze-medium --episodes 20 \\
         --out benchmarks/results/study/q-trace-pointmaze-medium.json
@@ -18,7 +20,7 @@ import torch
 from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.evaluation import env_factory
-from tt_nbdev.iql import IQLPolicy, q_function
+from tt_nbdev.iql import IQLPolicy, load_values, q_function
 from tt_nbdev.mazes import FixedGoalWaypoint
 from tt_nbdev.plan_config import get_plan_config
 from tt_nbdev.planner import Planner
@@ -32,6 +34,22 @@ def rest_from(obs: np.ndarray) -> int | None:
     moving = np.flatnonzero(np.linalg.norm(obs[:, 2:4], axis=1) >= REST_SPEED)
     start = 0 if len(moving) == 0 else moving[-1] + 1
     return None if start >= len(obs) else int(start)
+
+
+def cell_values(ds, run: Path, maze, controller, goal_cell: tuple) -> dict:
+    "IQL's V of the data's states, mean per maze cell, each cell's distance to the goal, and the cells whose V the next cell's undercuts."
+    nets, st = load_values(run)
+    obs = np.concatenate([ep.observations[:-1] for ep in ds.iterate_episodes()])
+    with torch.no_grad(): v = nets.v(torch.from_numpy(obs).float()).squeeze(-1).numpy()
+    v = (v - st['reward']['shift'] / (1 - st['iql_config']['discount'])) / st['reward']['scale']   # the data's reward scale, as q_function
+    cells = np.array([maze.cell_xy_to_rowcol(xy) for xy in obs[:, :2]])
+    mean = {tuple(int(x) for x in c): float(v[(cells == c).all(1)].mean()) for c in np.unique(cells, axis=0)}
+    out = []
+    for c, m in sorted(mean.items()):
+        nxt = controller.next_cell(c, goal_cell)
+        out.append({'cell': c, 'cells_to_goal': controller.cells_between(c, goal_cell), 'mean_v': m,
+                    'next_cell': nxt, 'held': c != goal_cell and mean.get(nxt, np.inf) < m})
+    return {'cells': out, 'held_cells': [e['cell'] for e in out if e['held']]}
 
 
 def main():
@@ -49,11 +67,28 @@ def main():
     q_fn, env = q_function(run), env_factory(ds)()
     iql = IQLPolicy(run, env.observation_space, env.action_space)
     controller = FixedGoalWaypoint(env.spec.id)
-    maze, goal_cell = env.unwrapped.maze, tuple(env.unwrapped.maze.cell_xy_to_rowcol(env.get_wrapper_attr('goal')))
+    maze = env.unwrapped.maze
+    goal_cell = tuple(int(x) for x in maze.cell_xy_to_rowcol(env.get_wrapper_attr('goal')))
     grid = np.array([(x, y) for x in np.linspace(-1, 1, 9) for y in np.linspace(-1, 1, 9)], np.float32)
     Q = lambda s, acts: q_fn(torch.from_numpy(np.repeat(s[None], len(acts), 0)), torch.from_numpy(acts)).numpy()
-    episodes, c0 = [], time.process_time()
-    for k in range(a.episodes):
+    out = Path(a.out)
+    settings = {'dataset': a.dataset, 'tt_run': a.tt_run, 'episodes': a.episodes, 'seed_base': a.seed + 10_000,
+                'plan': asdict(plan), 'rest_speed': REST_SPEED}
+    res = json.loads(out.read_text()) if out.exists() else {}
+    if res and res['settings'] != settings: raise SystemExit(f"error: {out} holds another trace; remove it or pick another --out")
+    episodes, c0, cpu = res.get('episodes', []), time.process_time(), res.get('summary', {}).get('cpu_minutes', 0.0)
+
+    def write():
+        missed = [e for e in episodes if not e['success']]
+        res.update(settings=settings, values=cell_values(ds, run, maze, controller, goal_cell) if len(episodes) == a.episodes else None,
+                   summary={'played': len(episodes), 'success_rate': 1 - len(missed) / max(len(episodes), 1), 'missed': len(missed),
+                            'missed_at_rest': sum(e['rest_from'] is not None for e in missed),
+                            'missed_q_prefers_other_than_controller': sum(e['q_best'] > e['q_controller'] for e in missed),
+                            'cpu_minutes': cpu + (time.process_time() - c0) / 60},
+                   episodes=episodes)
+        out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1) + '\n')
+
+    for k in range(len(episodes), a.episodes):
         seed = a.seed + 10_000 + k
         planner = Planner(model, disc, plan, env.observation_space, env.action_space, 1, seed, q_fn=q_fn)
         obs, _ = env.reset(seed=seed); planner.reset([seed]); trace, info = [obs], {}
@@ -74,16 +109,10 @@ def main():
         episodes.append(e)
         print(f"episode {k}: {'reached' if e['success'] else 'missed'} in {e['steps']} steps, at rest from {e['rest_from']}, "
               f"{e['cells_to_goal']} cells from the goal", flush=True)
-    missed = [e for e in episodes if not e['success']]
-    res = {'settings': {'dataset': a.dataset, 'tt_run': a.tt_run, 'episodes': a.episodes, 'seed_base': a.seed + 10_000,
-                        'plan': asdict(plan), 'rest_speed': REST_SPEED},
-           'summary': {'success_rate': 1 - len(missed) / len(episodes), 'missed': len(missed),
-                       'missed_at_rest': sum(e['rest_from'] is not None for e in missed),
-                       'missed_q_prefers_other_than_controller': sum(e['q_best'] > e['q_controller'] for e in missed),
-                       'cpu_minutes': (time.process_time() - c0) / 60},
-           'episodes': episodes}
-    out = Path(a.out); out.parent.mkdir(parents=True, exist_ok=True); out.write_text(json.dumps(res, indent=1) + '\n')
-    print(json.dumps(res['summary']), f"-> {out}")
+        c0, cpu = time.process_time(), cpu + (time.process_time() - c0) / 60
+        write()
+    write()
+    print(json.dumps(res['summary']), 'cells where V holds a climbing search:', res['values']['held_cells'], f"-> {out}")
 
 
 if __name__ == '__main__':

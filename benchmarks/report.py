@@ -309,6 +309,19 @@ def q_guided_iql_steps(r: Results) -> str:
                                                                       ('TT (+Q), H=15, B=32', 'TT (+Q), H=15, B=32'))])
 
 
+def q_trace(r: Results) -> str:
+    "TT (+Q)'s missed episodes on PointMaze Medium, each played alone: where the ball ended and what the learned Q prefers there."
+    d = r.load('study/q-trace-pointmaze-medium.json')
+    rows = [[str(e['episode']), f"{tuple(e['cell'])}", str(e['cells_to_goal']), '–' if e['rest_from'] is None else str(e['rest_from']),
+             f"{e['q_best']:.2f} {tuple(round(x, 1) for x in e['q_best_action'])}", f"{e['q_controller']:.2f}", f"{e['q_iql']:.2f}"]
+            for e in d['episodes'] if not e['success']]
+    held = ', '.join(str(tuple(c)) for c in d['values']['held_cells']) or 'none'
+    return (grid(['missed episode', 'cell at the end', 'cells to the goal', 'at rest from step', "Q's best action at the end",
+                  "Q of the controller's way on", "Q of IQL's own action"], rows)
+            + f"\n\nPlayed alone: success {d['summary']['success_rate']:.2f} over {d['summary']['played']} episodes. "
+              f"Cells whose mean V is above the next cell's on the way to the goal: {held}.")
+
+
 def search_plan_every(r: Results) -> str:
     "Replanning less often on the new Hopper medium set: the default search every k steps, beside acting alone and BC."
     q, st = 'quality-tt-s2-hopper-medium-v0.json', 'study/quality-tt-s2-hopper-medium-v0-plan-every{}.json'
@@ -317,7 +330,7 @@ def search_plan_every(r: Results) -> str:
         ('the same, replanning every 5 steps', (st.format(5), TT)), ('TT acting alone', (q, ALONE)), ('BC', (q, BC))])
 
 
-TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'q-guided-iql-steps': q_guided_iql_steps, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'q-guided-iql-steps': q_guided_iql_steps, 'q-trace': q_trace, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

@@ -81,7 +81,7 @@ def main():
     def write():
         missed = [e for e in episodes if not e['success']]
         res.update(settings=settings, values=cell_values(ds, run, maze, controller, goal_cell) if len(episodes) == a.episodes else None,
-                   summary={'played': len(episodes), 'success_rate': 1 - len(missed) / max(len(episodes), 1), 'missed': len(missed),
+                   summary={'played': len(episodes), 'success_rate': 1 - len(missed) / len(episodes) if episodes else None, 'missed': len(missed),
                             'missed_at_rest': sum(e['rest_from'] is not None for e in missed),
                             'missed_q_prefers_other_than_controller': sum(e['q_best'] > e['q_controller'] for e in missed),
                             'cpu_minutes': cpu + (time.process_time() - c0) / 60},

@@ -298,15 +298,23 @@ def q_guided_mazes(r: Results) -> str:
     return grid(['set', 'policy', 'success rate', 'mean steps to the goal (of those reaching it)', 'return', 'CPU-min (training not counted)'], rows)
 
 
-def q_guided_iql_steps(r: Results) -> str:
-    "TT (+Q) on PointMaze Medium with IQL's values trained three times longer, beside IQL's own policy from the same values."
+def q_guided_values(r: Results) -> str:
+    "TT (+Q) and IQL's own policy on PointMaze Medium with IQL's values learned three ways, and the cells where each V holds a climbing search."
     def success(f, row):
-        e = r.entry(f, row)
+        e = r.entry(f, row) if (r.dir / f).exists() else None
         return '–' if e is None else f"{e['success_rate']:.2f} ({e['steps_to_goal']:.0f} steps; {e['cpu_minutes']:.0f} CPU-min)"
-    m, s = 'q-guided-pointmaze-medium.json', 'study/q-guided-pointmaze-medium-iql300k.json'
-    return grid(['policy on tt/pointmaze-sparse/medium-v0', "success rate, IQL's values at 100k steps", 'at 300k steps'], [
-        [label, success(m, row), success(s, row)] for label, row in (('IQL acting alone', 'IQL'), ('TT (+Q), H=5, B=32', 'TT (+Q)'),
-                                                                      ('TT (+Q), H=15, B=32', 'TT (+Q), H=15, B=32'))])
+    def held(f):
+        if not (r.dir / f).exists(): return '–'
+        cells = r.load(f)['values']['held_cells']
+        return ', '.join(str(tuple(c)) for c in cells) or 'none'
+    st = 'study/q-guided-pointmaze-medium-{}.json'
+    rows = []
+    for label, f, v in (("100k steps, expectile 0.9 (the maze family's)", 'q-guided-pointmaze-medium.json', 'study/q-trace-pointmaze-medium.json'),
+                        ('300k steps, expectile 0.9', st.format('iql300k'), 'study/q-values-pointmaze-medium-iql300k.json'),
+                        ('100k steps, expectile 0.99', st.format('expectile0.99'), 'study/q-values-pointmaze-medium-expectile0.99.json')):
+        rows.append([label] + [success(f, row) for row in ('IQL', 'TT (+Q)', 'TT (+Q), H=15, B=32')] + [held(v)])
+    return grid(["IQL's values", 'IQL acting alone', 'TT (+Q), H=5, B=32', 'TT (+Q), H=15, B=32',
+                 'cells whose mean V tops the next one on the way to the goal'], rows)
 
 
 def q_trace(r: Results) -> str:
@@ -330,7 +338,7 @@ def search_plan_every(r: Results) -> str:
         ('the same, replanning every 5 steps', (st.format(5), TT)), ('TT acting alone', (q, ALONE)), ('BC', (q, BC))])
 
 
-TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'q-guided-iql-steps': q_guided_iql_steps, 'q-trace': q_trace, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
+TABLES = {'index': index, 'search-diagnosis': search_diagnosis, 'search-plan-every': search_plan_every, 'q-guided': q_guided, 'q-guided-mazes': q_guided_mazes, 'q-guided-values': q_guided_values, 'q-trace': q_trace, 'offline-rl': offline_rl, 'imitation': imitation, 'imitation-walker2d': imitation_walker2d, 'goals': goals,
           'goals-medium-100': goals_medium, 'speed-planning': speed_planning, 'speed-training': speed_training,
           'recipe-length': recipe_length, 'recipe-dropout': recipe_dropout, 'recipe-embeddings': recipe_embeddings,
           'recipe-planner': recipe_planner, 'recipe-off': recipe_off}

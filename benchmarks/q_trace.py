@@ -1,11 +1,11 @@
 """Where TT (+Q) misses on a sparse maze: each episode played alone, and at the end of each miss what the learned Q prefers.
 
-For every episode `k` (env reset and planner seeded with `seed + 10000 + k`, one env at a time) it records the steps, the
-success, the last observation, the step from which the ball stayed at rest (speed under 0.1 to the end; None if it never
-did), its cell and the cells left to the goal along the maze's shortest path. At the last state of a missed episode it
-scores with the learned Q a grid of actions, the action the noiseless waypoint controller takes there (toward the next
-cell of the shortest path) and IQL's own action: if Q ranks an action above the controller's that leads nowhere, a search
-that maximizes Q follows it. It also gives IQL's V of the data's states, mean per cell, and the cells where that mean is
+For every episode `k` (env reset with `seed + 10000 + k`, one env at a time, drawn as `tt-plan --n-envs 1` draws it)
+it records the steps, the success, the last observation, the step from which the ball stayed at rest (speed under 0.1
+to the end; None if it never did), its cell and the cells left to the goal along the maze's shortest path. At the last
+state of a missed episode it scores with the learned Q a grid of actions, the action the noiseless waypoint controller
+takes there (toward the next cell of the shortest path) and IQL's own action: if Q ranks an action above the
+controller's that leads nowhere, a search that maximizes Q follows it. It also gives IQL's V of the data's states, mean per cell, and the cells where that mean is
 above the next cell's on the shortest path to the goal: a search that climbs V over a few steps is held there. Episodes
 already in `--out` (same settings) are kept, so a killed run started again plays only the missing ones.
 
@@ -23,7 +23,7 @@ from tt_nbdev.evaluation import env_factory
 from tt_nbdev.iql import IQLPolicy, load_values, q_function
 from tt_nbdev.mazes import FixedGoalWaypoint
 from tt_nbdev.plan_config import get_plan_config
-from tt_nbdev.planner import Planner
+from tt_nbdev.policy import TTPolicy
 from tt_nbdev.recipe import recipe_plan
 
 REST_SPEED = 0.1
@@ -65,6 +65,7 @@ def main():
     model, disc, _ = load_checkpoint(run / 'model.pt')
     plan = get_plan_config(recipe_plan(a.dataset), value='q', **({'horizon': a.horizon} if a.horizon else {}))
     q_fn, env = q_function(run), env_factory(ds)()
+    policy = TTPolicy(model, disc, plan, env.observation_space, env.action_space, a.seed + 10_000, q_fn=q_fn)   # as tt-plan --n-envs 1 draws
     iql = IQLPolicy(run, env.observation_space, env.action_space)
     controller = FixedGoalWaypoint(env.spec.id)
     maze = env.unwrapped.maze
@@ -90,12 +91,9 @@ def main():
 
     for k in range(len(episodes), a.episodes):
         seed = a.seed + 10_000 + k
-        planner = Planner(model, disc, plan, env.observation_space, env.action_space, 1, seed, q_fn=q_fn)
-        obs, _ = env.reset(seed=seed); planner.reset([seed]); trace, info = [obs], {}
+        obs, _ = env.reset(seed=seed); policy.reset(seed); trace, info, r = [obs], {}, None
         for t in range(env.spec.max_episode_steps):
-            act = planner.act(obs[None])[0]
-            nxt, r, term, trunc, info = env.step(act)
-            planner.observe(obs[None], act[None], np.array([r], np.float32)); obs = nxt; trace.append(obs)
+            obs, r, term, trunc, info = env.step(policy.act(obs, r)); trace.append(obs)
             if term or trunc: break
         trace = np.asarray(trace)
         cell = tuple(int(v) for v in maze.cell_xy_to_rowcol(obs[:2]))

@@ -20,7 +20,7 @@ import torch
 from tt_nbdev.checkpoint import load_checkpoint
 from tt_nbdev.dataset import load_dataset
 from tt_nbdev.evaluation import env_factory
-from tt_nbdev.iql import IQLPolicy, load_values, q_function
+from tt_nbdev.iql import IQLPolicy, cell_means, q_function, v_function
 from tt_nbdev.mazes import FixedGoalWaypoint
 from tt_nbdev.plan_config import get_plan_config
 from tt_nbdev.policy import TTPolicy
@@ -38,12 +38,8 @@ def rest_from(obs: np.ndarray) -> int | None:
 
 def cell_values(ds, run: Path, maze, controller, goal_cell: tuple) -> dict:
     "IQL's V of the data's states, mean per maze cell, each cell's distance to the goal, and the cells whose V the next cell's undercuts."
-    nets, st = load_values(run)
     obs = np.concatenate([ep.observations[:-1] for ep in ds.iterate_episodes()])
-    with torch.no_grad(): v = nets.v(torch.from_numpy(obs).float()).squeeze(-1).numpy()
-    v = (v - st['reward']['shift'] / (1 - st['iql_config']['discount'])) / st['reward']['scale']   # the data's reward scale, as q_function
-    cells = np.array([maze.cell_xy_to_rowcol(xy) for xy in obs[:, :2]])
-    mean = {tuple(int(x) for x in c): float(v[(cells == c).all(1)].mean()) for c in np.unique(cells, axis=0)}
+    mean = cell_means(maze, obs[:, :2], v_function(run)(torch.from_numpy(obs)).numpy())
     out = []
     for c, m in sorted(mean.items()):
         nxt = controller.next_cell(c, goal_cell)

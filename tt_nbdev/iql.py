@@ -21,7 +21,8 @@ from .run_folder import rng_state, set_rng_state
 
 # %% auto #0
 __all__ = ['IQL_FAMILIES', 'IQL_FILE', 'iql_family', 'IQLConfig', 'transitions', 'reward_transform', 'mlp', 'IQLNets',
-           'expectile_loss', 'iql_step', 'make_opts', 'learn_values', 'load_values', 'q_function', 'IQLPolicy']
+           'expectile_loss', 'iql_step', 'make_opts', 'learn_values', 'load_values', 'q_function', 'v_function',
+           'cell_means', 'IQLPolicy']
 
 # %% ../nbs/06b_iql.ipynb #c1d20ffa
 IQL_FAMILIES = {'maze': dict(expectile=0.9, beta=10.0, reward='shift'), 'locomotion': dict(expectile=0.7, beta=3.0, reward='scale')}
@@ -185,6 +186,19 @@ def q_function(path: str | os.PathLike, map_location='cpu'):
         q = nets.q(obs.float(), act.float(), target=True)
         return (q - shift / (1 - gamma)) / scale                                      # undo r' = scale * r + shift
     return q_fn
+
+def v_function(path: str | os.PathLike, map_location='cpu'):
+    """`v_fn(obs) -> (rows,)`: the learned V on the data's raw reward scale, as `q_function` gives Q."""
+    nets, st = load_values(path, map_location)
+    scale, shift, gamma = st['reward']['scale'], st['reward']['shift'], st['iql_config']['discount']
+    @torch.no_grad()
+    def v_fn(obs: torch.Tensor) -> torch.Tensor: return (nets.v(obs.float())[:, 0] - shift / (1 - gamma)) / scale
+    return v_fn
+
+def cell_means(maze, xy: np.ndarray, values: np.ndarray) -> dict:
+    "The mean of `values` over the positions `xy` (rows of x, y) in each cell `(row, column)` of a Gymnasium-Robotics `maze`."
+    cells = np.array([maze.cell_xy_to_rowcol(p) for p in xy])
+    return {tuple(int(x) for x in c): float(values[(cells == c).all(1)].mean()) for c in np.unique(cells, axis=0)}
 
 class IQLPolicy:
     "IQL's own policy (the advantage-weighted regression's mean action) under `rollout`'s protocol, for the IQL-alone baseline."
